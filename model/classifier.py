@@ -1,0 +1,39 @@
+"""The car classifier: the ported EfficientNet-Lite backbone with a 196-way head.
+
+Fine-tuning trains only the last stages (from ``TRAINABLE_FROM`` on, batch norm frozen). The
+earlier layers never change, so training can run their output once per augmented photo and
+train the top of the network on those cached feature maps (``head_model``).
+"""
+from __future__ import annotations
+
+import keras
+
+from model.backbone import build_efficientnet_lite
+
+GRADCAM_LAYER = "top_activation"
+
+
+def build_classifier(variant: str, num_classes: int, dropout: float = 0.3) -> keras.Model:
+    """Pretrained backbone → global average pool → dropout → class logits."""
+    backbone, unused = build_efficientnet_lite(variant, include_top=False)
+    if unused:
+        raise ValueError(f"checkpoint tensors left unused: {sorted(unused)}")
+    x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(backbone.output)
+    x = keras.layers.Dropout(dropout, name="top_dropout")(x)
+    logits = keras.layers.Dense(num_classes, name="logits")(x)
+    return keras.Model(backbone.input, logits, name=f"car_classifier_{variant}")
+
+
+def split_at(model: keras.Model, first_trainable: str) -> tuple[keras.Model, keras.Model]:
+    """(frozen trunk, trainable head) sharing the classifier's layers and weights.
+
+    ``first_trainable`` must start a stage with a stride (no skip connection crosses it).
+    """
+    boundary = model.get_layer(first_trainable).input
+    trunk = keras.Model(model.input, boundary, name="trunk")
+    head = keras.Model(boundary, model.output, name="head")
+    for layer in model.layers:
+        layer.trainable = False
+    for layer in head.layers:
+        layer.trainable = not isinstance(layer, keras.layers.BatchNormalization)
+    return trunk, head

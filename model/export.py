@@ -1,0 +1,134 @@
+"""Export the classifier as the SavedModel that TensorFlow Serving (or our local server) serves.
+
+Contract (see ARCHITECTURE.md): input ``image_bytes`` (tf.string [None], encoded photos);
+``serving_default`` → ``probabilities``, ``top_k_classes``, ``top_k_scores``;
+``gradcam`` → ``heatmap``, ``class_index``, ``class_name``. Decoding and resizing run inside
+the graph with the same code as training. The class list and the data split travel as assets.
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from model import dataset, preprocess
+from model.backbone import RESOLUTION
+from model.classifier import GRADCAM_LAYER
+
+MODEL_NAME = "car_classifier"
+DEFAULT_EXPORT_DIR = dataset.REPO_ROOT / "model" / "export" / MODEL_NAME
+TOP_K = 5
+CLASSES_ASSET = "classes.csv"
+SPLIT_ASSET = "split.csv"
+WARMUP_FILE = "tf_serving_warmup_requests"
+_IMAGE_BYTES = tf.TensorSpec([None], tf.string, name="image_bytes")
+
+
+class CarClassifier(tf.Module):
+    """The served module: both signatures share one copy of the weights."""
+
+    def __init__(self, model: keras.Model, class_names: list[str], size: int,
+                 assets: dict[str, Path]) -> None:
+        super().__init__()
+        conv = model.get_layer(GRADCAM_LAYER).output
+        self.features = keras.Model(model.input, conv)
+        self.top = keras.Model(conv, model.output)
+        self.class_names = tf.constant(class_names)
+        self.size = size
+        self.assets = {name: tf.saved_model.Asset(str(path)) for name, path in assets.items()}
+
+    def _images(self, image_bytes: tf.Tensor) -> tf.Tensor:
+        return tf.map_fn(
+            lambda b: preprocess.load(b, self.size), image_bytes,
+            fn_output_signature=tf.TensorSpec([self.size, self.size, 3], tf.float32),
+        )
+
+    @tf.function(input_signature=[_IMAGE_BYTES])
+    def serve(self, image_bytes: tf.Tensor) -> dict[str, tf.Tensor]:
+        logits = self.top(self.features(self._images(image_bytes), training=False), training=False)
+        probabilities = tf.nn.softmax(logits)
+        top = tf.math.top_k(probabilities, k=TOP_K)
+        return {
+            "probabilities": probabilities,
+            "top_k_classes": tf.gather(self.class_names, top.indices),
+            "top_k_scores": top.values,
+        }
+
+    @tf.function(input_signature=[_IMAGE_BYTES])
+    def gradcam(self, image_bytes: tf.Tensor) -> dict[str, tf.Tensor]:
+        """Grad-CAM (Selvaraju et al.) for the top-1 class at the last conv activation."""
+        conv = self.features(self._images(image_bytes), training=False)
+        with tf.GradientTape() as tape:
+            tape.watch(conv)
+            logits = self.top(conv, training=False)
+            class_index = tf.argmax(logits, axis=-1, output_type=tf.int32)
+            score = tf.gather(logits, class_index, batch_dims=1)
+        grads = tape.gradient(score, conv)
+        weights = tf.reduce_mean(grads, axis=[1, 2], keepdims=True)
+        cam = tf.nn.relu(tf.reduce_sum(conv * weights, axis=-1))
+        peak = tf.reduce_max(cam, axis=[1, 2], keepdims=True)
+        heatmap = tf.math.divide_no_nan(cam, peak)
+        return {
+            "heatmap": heatmap,
+            "class_index": class_index,
+            "class_name": tf.gather(self.class_names, class_index),
+        }
+
+
+def synthetic_photo(size: int = 224, seed: int = 0) -> bytes:
+    """A made-up JPEG (colour gradients and noise) for warm-up and tests: no dataset photo."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:size, 0:size] / size
+    image = np.stack([x, y, 1 - x * y], axis=-1) * 200 + rng.uniform(0, 55, (size, size, 3))
+    return tf.io.encode_jpeg(tf.constant(image.astype(np.uint8))).numpy()
+
+
+def write_warmup(version_dir: Path) -> None:
+    """TF Serving replays these at load time, so the first visitor never waits for tracing."""
+    from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2
+
+    extra = version_dir / "assets.extra"
+    extra.mkdir(exist_ok=True)
+    with tf.io.TFRecordWriter(str(extra / WARMUP_FILE)) as writer:
+        for signature in ("serving_default", "gradcam"):
+            for batch in (1, 5):
+                request = predict_pb2.PredictRequest(
+                    model_spec=model_pb2.ModelSpec(name=MODEL_NAME, signature_name=signature)
+                )
+                photos = [synthetic_photo(seed=i) for i in range(batch)]
+                request.inputs["image_bytes"].CopyFrom(tf.make_tensor_proto(photos))
+                log = prediction_log_pb2.PredictionLog(
+                    predict_log=prediction_log_pb2.PredictLog(request=request)
+                )
+                writer.write(log.SerializeToString())
+
+
+def export(model: keras.Model, classes: list[dataset.CarClass],
+           split: dict[str, list[dataset.Photo]], export_dir: Path, version: int,
+           variant: str) -> Path:
+    """Write ``export_dir/<version>/`` atomically (a server never sees half a model)."""
+    export_dir = Path(export_dir)
+    export_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        staging = Path(tmp)
+        dataset.write_classes(classes, staging / CLASSES_ASSET)
+        dataset.write_split(split, staging / SPLIT_ASSET)
+        module = CarClassifier(
+            model, [c.class_name for c in classes], RESOLUTION[variant],
+            {CLASSES_ASSET: staging / CLASSES_ASSET, SPLIT_ASSET: staging / SPLIT_ASSET},
+        )
+        target = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=export_dir))
+        tf.saved_model.save(
+            module, str(target),
+            signatures={"serving_default": module.serve, "gradcam": module.gradcam},
+        )
+    write_warmup(target)
+    final = export_dir / str(version)
+    if final.exists():
+        shutil.rmtree(final)
+    target.rename(final)
+    return final
