@@ -12,7 +12,7 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[model,test]'
+	$(PY) -m pip install -q -e '.[model,explainer,image-server,test]'
 	touch $@
 
 play: setup  ## the game, locally (for now: five rounds against the AI in the terminal)

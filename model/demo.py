@@ -11,7 +11,7 @@ import random
 import tensorflow as tf
 
 from model import dataset
-from model.export import DEFAULT_EXPORT_DIR, SPLIT_ASSET
+from model.contract import DEFAULT_EXPORT_DIR, SPLIT_ASSET
 
 
 def main() -> None:

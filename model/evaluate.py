@@ -15,7 +15,7 @@ import tensorflow as tf
 from tqdm import tqdm
 
 from model import dataset
-from model.export import DEFAULT_EXPORT_DIR, SPLIT_ASSET
+from model.contract import DEFAULT_EXPORT_DIR, SPLIT_ASSET
 
 METRICS_FILE = "metrics.json"
 

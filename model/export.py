@@ -18,13 +18,8 @@ import tensorflow as tf
 from model import dataset, preprocess
 from model.backbone import RESOLUTION
 from model.classifier import GRADCAM_LAYER
+from model.contract import CLASSES_ASSET, MODEL_NAME, SPLIT_ASSET, TOP_K, WARMUP_FILE
 
-MODEL_NAME = "car_classifier"
-DEFAULT_EXPORT_DIR = dataset.REPO_ROOT / "model" / "export" / MODEL_NAME
-TOP_K = 5
-CLASSES_ASSET = "classes.csv"
-SPLIT_ASSET = "split.csv"
-WARMUP_FILE = "tf_serving_warmup_requests"
 _IMAGE_BYTES = tf.TensorSpec([None], tf.string, name="image_bytes")
 
 
@@ -127,6 +122,7 @@ def export(model: keras.Model, classes: list[dataset.CarClass],
             signatures={"serving_default": module.serve, "gradcam": module.gradcam},
         )
     write_warmup(target)
+    target.chmod(0o755)  # mkdtemp makes it owner-only; a non-root TF Serving must read it
     final = export_dir / str(version)
     if final.exists():
         shutil.rmtree(final)

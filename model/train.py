@@ -26,7 +26,8 @@ from model import dataset, preprocess
 from model.backbone import RESOLUTION
 from model.classifier import build_classifier, split_at
 from model.evaluate import evaluate_export, write_metrics
-from model.export import DEFAULT_EXPORT_DIR, export
+from model.contract import DEFAULT_EXPORT_DIR
+from model.export import export
 
 log = logging.getLogger("model.train")
 DEFAULT_WORK_DIR = dataset.REPO_ROOT / ".cache" / "train"
@@ -189,7 +190,7 @@ def main(argv: list[str] | None = None) -> dict:
     version_dir = export(model, classes, split, args.export_dir, args.version, args.variant)
     metrics = evaluate_export(version_dir, root, split["test"], classes)
     metrics["training"] = {
-        "command": "python -m model.train " + " ".join(sys.argv[1:] if argv is None else argv),
+        "command": " ".join(["python -m model.train", *(sys.argv[1:] if argv is None else argv)]),
         "args": {k: str(v) for k, v in vars(args).items()},
         "photos": {k: len(v) for k, v in split.items()},
         "train_minutes": round(train_minutes, 1),

@@ -1,0 +1,48 @@
+"""Shared fixtures: the real photos and the committed SavedModel."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from model import dataset
+from model.contract import DEFAULT_EXPORT_DIR
+
+COMMITTED_VERSION = DEFAULT_EXPORT_DIR / "1"
+
+
+@pytest.fixture(scope="session")
+def data_root() -> Path:
+    return dataset.data_dir()
+
+
+@pytest.fixture(scope="session")
+def classes(data_root: Path) -> list[dataset.CarClass]:
+    return dataset.read_classes(data_root)
+
+
+@pytest.fixture(scope="session")
+def test_split() -> list[dataset.Photo]:
+    """The game's photo pool, as recorded with the committed model."""
+    return dataset.read_split(COMMITTED_VERSION / "assets" / "split.csv")["test"]
+
+
+@pytest.fixture(scope="session")
+def served():
+    """The committed SavedModel, loaded once."""
+    import tensorflow as tf
+
+    return tf.saved_model.load(str(COMMITTED_VERSION))
+
+
+def photo_bytes(root: Path, photos: list[dataset.Photo]) -> list[bytes]:
+    return [(root / "images" / p.file).read_bytes() for p in photos]
+
+
+@pytest.fixture(scope="session")
+def model_server_url():
+    """Base URL of a real local model server (``python -m model.serving``) for the session."""
+    from tests.servers import model_server
+
+    with model_server() as url:
+        yield url
