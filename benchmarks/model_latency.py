@@ -18,10 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import tensorflow as tf  # noqa: E402
+import tensorflow as tf
 
-from model import dataset  # noqa: E402
-from model.contract import DEFAULT_EXPORT_DIR  # noqa: E402
+from model import dataset
+from model.contract import DEFAULT_EXPORT_DIR
 
 
 def timed(fn, blobs: tf.Tensor, runs: int) -> dict[str, float]:

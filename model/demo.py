@@ -38,11 +38,13 @@ def main() -> None:
         guess = classes[guesses[0]]
         exact += guess == truth
         make += guess.make == truth.make
-        verdict = "exact" if guess == truth else "make right" if guess.make == truth.make else "wrong"
+        verdict = ("exact" if guess == truth
+                   else "make right" if guess.make == truth.make else "wrong")
         print(f"Round {i + 1}: {root / 'images' / photo.file}")
         print(f"  answer: {truth.class_name}")
         print(f"  AI:     {guess.class_name} ({scores[0]:.0%}) — {verdict}")
-        print("          then " + ", ".join(f"{g} ({s:.0%})" for g, s in zip(guesses[1:3], scores[1:3])))
+        runners_up = zip(guesses[1:3], scores[1:3], strict=True)
+        print("          then " + ", ".join(f"{g} ({s:.0%})" for g, s in runners_up))
     print(f"\nThe AI got {exact}/{args.rounds} exactly right and the make in {make}/{args.rounds}.")
 
 

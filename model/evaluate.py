@@ -45,10 +45,11 @@ def accuracy_report(probabilities: np.ndarray, labels: np.ndarray,
         if mask.any():
             per_class[c.class_name] = round(float((top1[mask] == labels[mask]).mean()), 4)
     confusions = Counter(
-        (classes[t].class_name, classes[p].class_name) for t, p in zip(labels, top1) if t != p
+        (classes[t].class_name, classes[p].class_name)
+        for t, p in zip(labels, top1, strict=True) if t != p
     )
     return {
-        "photos": int(len(labels)),
+        "photos": len(labels),
         "top1": round(float((top1 == labels).mean()), 4),
         "top5": round(float((top5 == labels[:, None]).any(axis=1).mean()), 4),
         "make_accuracy": round(float((make_of[top1] == make_of[labels]).mean()), 4),

@@ -25,8 +25,8 @@ from tqdm import tqdm
 from model import dataset, preprocess
 from model.backbone import RESOLUTION
 from model.classifier import build_classifier, split_at
-from model.evaluate import evaluate_export, write_metrics
 from model.contract import DEFAULT_EXPORT_DIR
+from model.evaluate import evaluate_export, write_metrics
 from model.export import export
 
 log = logging.getLogger("model.train")
@@ -129,7 +129,7 @@ class ViewBatches(keras.utils.PyDataset):
 
     def __getitem__(self, i: int):
         idx = np.sort(self.order[i * self.batch_size : (i + 1) * self.batch_size])
-        x = np.stack([self.features[v, j] for v, j in zip(self.views[idx], idx)])
+        x = np.stack([self.features[v, j] for v, j in zip(self.views[idx], idx, strict=True)])
         return x.astype(np.float32), keras.utils.to_categorical(self.labels[idx], self.num_classes)
 
 

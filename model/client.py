@@ -1,0 +1,88 @@
+"""Async client for the model's contract: TensorFlow Serving's REST API.
+
+The dashboard and the explainer both use it, against the official ``tensorflow/serving``
+container or the local server in ``model.serving`` alike. It needs aiohttp only (no
+TensorFlow). Photos travel as base64 JPEG (``{"b64": ...}``): the graph decodes them.
+"""
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import aiohttp
+
+from model.contract import MODEL_NAME
+
+
+class ModelError(Exception):
+    """The model service answered with an error (its status), could not be reached (503)
+    or did not answer in time (504)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status, self.message = status, message
+
+
+@dataclass(frozen=True)
+class Prediction:
+    classes: list[str]  # top-5 class names, best first
+    scores: list[float]
+
+
+@dataclass(frozen=True)
+class GradCam:
+    heatmap: list[list[float]]  # [h][w] in [0, 1]
+    class_index: int
+    class_name: str
+
+
+def predict_body(photos: Sequence[bytes], signature: str) -> dict:
+    """A row-format ``:predict`` request for encoded photos."""
+    return {
+        "signature_name": signature,
+        "instances": [{"b64": base64.b64encode(p).decode("ascii")} for p in photos],
+    }
+
+
+class ModelClient:
+    def __init__(self, session: aiohttp.ClientSession, base_url: str,
+                 model: str = MODEL_NAME, timeout: float = 10.0) -> None:
+        self.session = session
+        self.url = f"{base_url.rstrip('/')}/v1/models/{model}"
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+
+    async def _call(self, method: str, url: str, body: dict | None = None) -> dict:
+        try:
+            async with self.session.request(method, url, json=body, timeout=self.timeout) as r:
+                payload = await r.json(content_type=None)
+                if r.status != 200:
+                    raise ModelError(r.status, str(payload.get("error", payload)))
+                return payload
+        except TimeoutError as exc:
+            message = f"model service did not answer within {self.timeout.total}s"
+            raise ModelError(504, message) from exc
+        except (aiohttp.ClientError, ValueError) as exc:
+            raise ModelError(503, f"model service unavailable: {exc!r}") from exc
+
+    async def status(self) -> list[dict]:
+        """Version states, as ``GET /v1/models/<name>`` reports them."""
+        return (await self._call("GET", self.url))["model_version_status"]
+
+    async def ready(self) -> bool:
+        try:
+            return any(v["state"] == "AVAILABLE" for v in await self.status())
+        except ModelError:
+            return False
+
+    async def predict(self, photos: Sequence[bytes]) -> list[Prediction]:
+        """Top-5 guesses for each photo, in one batched call."""
+        rows = (await self._call("POST", self.url + ":predict",
+                                 predict_body(photos, "serving_default")))["predictions"]
+        return [Prediction(r["top_k_classes"], r["top_k_scores"]) for r in rows]
+
+    async def gradcam(self, photos: Sequence[bytes]) -> list[GradCam]:
+        """Grad-CAM heatmap of the top-1 class for each photo, in one batched call."""
+        rows = (await self._call("POST", self.url + ":predict",
+                                 predict_body(photos, "gradcam")))["predictions"]
+        return [GradCam(r["heatmap"], r["class_index"], r["class_name"]) for r in rows]
