@@ -1,0 +1,159 @@
+"""The photo pool: the model's test split copied out of the dataset, plus a manifest.
+
+``prepare_pool`` runs once (``python -m image_server.prepare``); the server, local or nginx,
+then only serves files: ``manifest.json`` and ``photos/<file>`` under the pool directory, at the
+same paths as their URLs.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from model import dataset
+from model.contract import CLASSES_ASSET, SPLIT_ASSET
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+PHOTOS = "photos"
+PHOTO_URL = "/photos/{file}"
+# The only names ever served: no separators, no dots but the extension's, no escapes.
+FILE_PATTERN = re.compile(r"[0-9A-Za-z_-]{1,64}\.(?:jpg|jpeg|png)")
+_MISSING_HINT = "run `python -m image_server.prepare` first"
+
+
+class PoolError(RuntimeError):
+    """The pool directory cannot be served as it is."""
+
+
+@dataclass(frozen=True)
+class Pool:
+    """What the server needs, checked once at startup."""
+
+    photos_dir: Path
+    manifest: bytes
+    etag: str
+    files: frozenset[str]
+    model_version: int
+
+
+def prepare_pool(data_root: Path, version_dir: Path, pool_dir: Path) -> Path:
+    """Copy the model's test split into ``pool_dir`` and write its manifest; return the manifest.
+
+    The split and class list come from the model's own assets, so the game only shows photos
+    the model never trained on. Safe to re-run: unchanged photos are not copied again and photos
+    no longer in the split are removed.
+    """
+    assets = version_dir / "assets"
+    if not (assets / SPLIT_ASSET).is_file():
+        raise FileNotFoundError(
+            f"no exported model at {version_dir} ({SPLIT_ASSET} missing): train one with "
+            "`python -m model.train` or set IMAGE_SERVER_MODEL_VERSION_DIR"
+        )
+    try:
+        model_version = int(version_dir.name)
+    except ValueError:
+        raise ValueError(f"{version_dir} is not a model version (not a number)") from None
+    classes = {c.class_id: c for c in dataset.read_classes(assets)}
+    photos = sorted(dataset.read_split(assets / SPLIT_ASSET)["test"], key=lambda p: p.file)
+    if not photos:
+        raise ValueError(f"{assets / SPLIT_ASSET} has no test photos")
+    source_dir = data_root / "images"
+    photos_dir = pool_dir / PHOTOS
+    photos_dir.mkdir(parents=True, exist_ok=True)
+
+    entries = []
+    copied = 0
+    for photo in tqdm(photos, desc="photo pool", unit="photo", disable=None):
+        if not FILE_PATTERN.fullmatch(photo.file):
+            raise ValueError(f"photo name {photo.file!r} would not be served")
+        if photo.class_id not in classes:
+            raise ValueError(f"{photo.file}: class {photo.class_id} is not in {CLASSES_ASSET}")
+        copied += _copy_if_changed(source_dir / photo.file, photos_dir / photo.file)
+        car = classes[photo.class_id]
+        entries.append({
+            "file": photo.file, "class_id": car.class_id, "class_name": car.class_name,
+            "make": car.make, "model": car.model, "year": car.year,
+            "url": PHOTO_URL.format(file=photo.file),
+        })
+
+    manifest = pool_dir / MANIFEST
+    data = json.dumps(
+        {"model_version": model_version, "count": len(entries), "photos": entries},
+        separators=(",", ":"),
+    ).encode()
+    if not manifest.is_file() or manifest.read_bytes() != data:  # else keep nginx's ETag
+        _write_atomically(manifest, data)
+    wanted = {photo.file for photo in photos}
+    stale = [path for path in photos_dir.iterdir() if path.name not in wanted]
+    for path in stale:
+        path.unlink()
+    log.info("photo pool ready", extra={
+        "pool_dir": str(pool_dir), "model_version": model_version, "photos": len(entries),
+        "copied": copied, "removed": len(stale),
+    })
+    return manifest
+
+
+def _copy_if_changed(source: Path, target: Path) -> bool:
+    """Copy unless the same-sized file is there: dataset photos never change in place."""
+    if target.is_file() and target.stat().st_size == source.stat().st_size:
+        return False
+    partial = target.with_name(f".{target.name}.part")
+    shutil.copyfile(source, partial)
+    os.replace(partial, target)  # a server never sees half a photo
+    return True
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write beside the target, then rename: readers see the old file or the new one."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide it from nginx's worker user
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def load_pool(pool_dir: Path) -> Pool:
+    """Read and check the manifest, so a bad pool stops the server at startup, not mid-game."""
+    path = pool_dir / MANIFEST
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise PoolError(
+            f"no photo pool at {pool_dir} ({MANIFEST} is missing): {_MISSING_HINT}"
+        ) from None
+    try:
+        manifest = json.loads(raw)
+        files = [entry["file"] for entry in manifest["photos"]]
+        model_version = int(manifest["model_version"])
+        count = manifest["count"]
+    except (ValueError, TypeError, KeyError) as exc:
+        raise PoolError(f"{path} is not a valid manifest ({exc!r}): {_MISSING_HINT}") from exc
+    bad = [f for f in files if not isinstance(f, str) or not FILE_PATTERN.fullmatch(f)]
+    if bad:
+        raise PoolError(f"{path} names files that would not be served: {bad[:5]}")
+    if count != len(files) or len(set(files)) != len(files):
+        raise PoolError(f"{path} is inconsistent (count or duplicate files): {_MISSING_HINT}")
+    photos_dir = pool_dir / PHOTOS
+    missing = [f for f in files if not (photos_dir / f).is_file()]
+    if missing:
+        raise PoolError(f"{len(missing)} photos in {path} are missing, e.g. {missing[:5]}: "
+                        f"{_MISSING_HINT}")
+    return Pool(
+        photos_dir=photos_dir.resolve(), manifest=raw, etag=hashlib.sha256(raw).hexdigest()[:32],
+        files=frozenset(files), model_version=model_version,
+    )

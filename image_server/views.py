@@ -1,0 +1,41 @@
+"""Request handlers: check the request, answer from the pool loaded at startup."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from common.web import json_error
+from image_server.pool import FILE_PATTERN, Pool
+from image_server.settings import Settings
+
+POOL = web.AppKey("pool", Pool)
+SETTINGS = web.AppKey("settings", Settings)
+
+
+async def manifest(request: web.Request) -> web.Response:
+    """The manifest, revalidated on every use: a restart on a new pool is seen at once."""
+    pool = request.app[POOL]
+    headers = {"Cache-Control": "no-cache"}
+    if any(tag.value in (pool.etag, "*") for tag in request.if_none_match or ()):
+        response = web.Response(status=304, headers=headers)
+    else:
+        response = web.Response(body=pool.manifest, content_type="application/json",
+                                charset="utf-8", headers=headers)
+    response.etag = pool.etag
+    return response
+
+
+async def photo(request: web.Request) -> web.StreamResponse:
+    """One pool photo; FileResponse adds ETag, Last-Modified, 304s, ranges and HEAD."""
+    pool = request.app[POOL]
+    name = request.match_info["file"]
+    # Only names listed in the manifest, which are plain file names: no path ever reaches disk.
+    if not FILE_PATTERN.fullmatch(name) or name not in pool.files:
+        return json_error(404, "no such photo")
+    max_age = request.app[SETTINGS].photo_max_age
+    return web.FileResponse(pool.photos_dir / name, headers={
+        "Cache-Control": f"public, max-age={max_age}, immutable",
+    })
+
+
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok", "photos": len(request.app[POOL].files)})
