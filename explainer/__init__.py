@@ -1,0 +1,1 @@
+"""The explainer service: the model's Grad-CAM map of a photo, drawn over the photo."""

@@ -1,0 +1,72 @@
+"""Grad-CAM heatmap → picture: decode, resize, colour-map, blend, encode.
+
+Every array here is RGB. OpenCV works in BGR, so each OpenCV call that reads or writes
+colour (``imdecode``, ``applyColorMap``, ``imencode``) is paired with an explicit conversion:
+the blog project this game started from drew its overlays with red and blue swapped.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+# The formats both OpenCV (here) and the model's graph (``tf.io.decode_image``) decode, by
+# signature, so a photo accepted here is never rejected by the model and fails a whole batch.
+_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM")
+_FORMATS = "JPEG, PNG, WebP, GIF or BMP"
+
+
+def _known_format(data: bytes) -> bool:
+    return data.startswith(_SIGNATURES) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
+
+
+def decode(data: bytes) -> np.ndarray:
+    """Photo bytes → RGB uint8 [h, w, 3]; ``ValueError`` if they are not a usable image.
+
+    EXIF orientation is ignored on purpose: the model's graph ignores it too, so the
+    heatmap and the photo stay aligned.
+    """
+    bgr = None
+    if _known_format(data):
+        bgr = cv2.imdecode(np.frombuffer(data, np.uint8),
+                           cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+    if bgr is None:
+        raise ValueError(f"not a decodable image (expected {_FORMATS})")
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def resize_heatmap(heatmap: np.ndarray, height: int, width: int) -> np.ndarray:
+    """The model's coarse map (e.g. 7x7) stretched over the whole photo, float32 in [0, 1].
+
+    The model squashes the whole photo to its square input, so stretching the map back
+    to the photo's size puts every cell over the region it saw.
+    """
+    resized = cv2.resize(np.asarray(heatmap, np.float32), (width, height),
+                         interpolation=cv2.INTER_CUBIC)
+    return np.clip(resized, 0.0, 1.0)
+
+
+def colorize(heatmap: np.ndarray) -> np.ndarray:
+    """Heatmap in [0, 1] → RGB uint8 through the jet colour map (0 blue, 1 red)."""
+    levels = np.rint(np.clip(heatmap, 0.0, 1.0) * 255).astype(np.uint8)
+    return cv2.cvtColor(cv2.applyColorMap(levels, cv2.COLORMAP_JET), cv2.COLOR_BGR2RGB)
+
+
+def blend(photo: np.ndarray, heatmap: np.ndarray, alpha: float) -> np.ndarray:
+    """The coloured heatmap laid over the photo with weight ``alpha``, RGB uint8."""
+    h, w = photo.shape[:2]
+    colours = colorize(resize_heatmap(heatmap, h, w))
+    return cv2.addWeighted(colours, alpha, photo, 1.0 - alpha, 0.0)
+
+
+def encode_jpeg(image: np.ndarray, quality: int) -> bytes:
+    """RGB uint8 → JPEG bytes."""
+    ok, buffer = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR),
+                              [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise RuntimeError("JPEG encoding failed")
+    return buffer.tobytes()
+
+
+def render(photo: np.ndarray, heatmap: np.ndarray, alpha: float, quality: int) -> bytes:
+    """The overlay JPEG for a decoded photo, at the photo's size."""
+    return encode_jpeg(blend(photo, heatmap, alpha), quality)

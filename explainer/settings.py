@@ -1,0 +1,22 @@
+"""The explainer's settings, from ``EXPLAINER_*`` environment variables."""
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from model.client import MODEL_NAME
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="EXPLAINER_")
+
+    host: str = "0.0.0.0"
+    port: int = 5001
+    model_url: str = "http://localhost:8501"
+    model_name: str = MODEL_NAME
+    model_timeout: float = Field(10.0, gt=0, description="seconds per model call")
+    max_body_bytes: int = Field(10 * 1024 * 1024, gt=0)
+    max_batch: int = Field(16, gt=0)
+    alpha: float = Field(0.45, ge=0, le=1, description="heatmap weight in the blend")
+    jpeg_quality: int = Field(90, ge=1, le=100)
+    log_level: str = "INFO"

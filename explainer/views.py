@@ -1,0 +1,104 @@
+"""Request validation and responses; the work itself is in ``explainer.explain``."""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+
+from aiohttp import web
+
+from explainer.explain import Explanation, explain
+from explainer.settings import Settings
+from model.client import ModelClient, ModelError
+
+SETTINGS = web.AppKey("settings", Settings)
+MODEL = web.AppKey("model", ModelClient)
+
+# Raw photo bodies; the bytes themselves are checked when decoded, not trusted by type.
+PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif", "image/bmp",
+                         "application/octet-stream"})
+JSON_SHAPE = 'expected {"b64": "<photo>"} or {"instances": [{"b64": "<photo>"}, ...]}'
+
+
+async def health(request: web.Request) -> web.Response:
+    """Always 200 while the explainer runs; says whether the model behind it answers."""
+    ready = await request.app[MODEL].ready()
+    return web.json_response({"status": "ok", "model": "ready" if ready else "unavailable"})
+
+
+async def explain_view(request: web.Request) -> web.Response:
+    """``POST /explain``: raw photo → JPEG; ``{"b64"}`` → JSON; ``{"instances"}`` → batch."""
+    if request.content_type != "application/json" and request.content_type not in PHOTO_TYPES:
+        raise web.HTTPUnsupportedMediaType(
+            text=f"unsupported Content-Type {request.content_type!r}: send a photo or JSON")
+    body = await request.read()  # 413 beyond client_max_size
+    if not body:
+        raise web.HTTPBadRequest(text="empty body")
+    if request.content_type in PHOTO_TYPES:
+        found = await _explain_one(request, body)
+        return web.Response(body=found.overlay, content_type="image/jpeg", headers={
+            "X-Explained-Class": found.class_name,
+            "X-Explained-Class-Index": str(found.class_index),
+        })
+    payload = _json(body)
+    if isinstance(payload, dict) and "instances" in payload:
+        return web.json_response({"explanations": [
+            {"error": e} if isinstance(e, str) else _as_json(e)
+            for e in await _explain(request, _batch(payload["instances"], request.app[SETTINGS]))
+        ]})
+    if isinstance(payload, dict) and "b64" in payload:
+        return web.json_response(_as_json(await _explain_one(request, _photo(payload))))
+    raise web.HTTPBadRequest(text=JSON_SHAPE)
+
+
+def _json(body: bytes) -> object:
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
+        raise web.HTTPBadRequest(text=f"malformed JSON: {exc}") from exc
+
+
+def _photo(instance: object) -> bytes:
+    if not isinstance(instance, dict) or not isinstance(instance.get("b64"), str):
+        raise web.HTTPBadRequest(text=JSON_SHAPE)
+    try:
+        return base64.b64decode(instance["b64"], validate=True)
+    except binascii.Error as exc:
+        raise web.HTTPBadRequest(text=f"invalid base64: {exc}") from exc
+
+
+def _batch(instances: object, settings: Settings) -> list[bytes]:
+    if not isinstance(instances, list) or not instances:
+        raise web.HTTPBadRequest(text="instances must be a non-empty list")
+    if len(instances) > settings.max_batch:
+        raise web.HTTPRequestEntityTooLarge(
+            settings.max_batch, len(instances),
+            text=f"{len(instances)} photos: at most {settings.max_batch} per request")
+    return [_photo(i) for i in instances]
+
+
+async def _explain(request: web.Request, photos: list[bytes]) -> list[Explanation | str]:
+    settings = request.app[SETTINGS]
+    try:
+        return await explain(request.app[MODEL], photos, settings.alpha, settings.jpeg_quality)
+    except ModelError as exc:
+        # Unreachable (503) and too slow (504) pass through; anything else the model
+        # answered is a bad gateway from the caller's point of view.
+        error = {503: web.HTTPServiceUnavailable, 504: web.HTTPGatewayTimeout}.get(
+            exc.status, web.HTTPBadGateway)
+        raise error(text=f"model service: {exc.message}") from exc
+
+
+async def _explain_one(request: web.Request, photo: bytes) -> Explanation:
+    [found] = await _explain(request, [photo])
+    if isinstance(found, str):
+        raise web.HTTPUnsupportedMediaType(text=found)
+    return found
+
+
+def _as_json(found: Explanation) -> dict:
+    return {
+        "class_name": found.class_name,
+        "class_index": found.class_index,
+        "overlay": {"b64": base64.b64encode(found.overlay).decode("ascii")},
+    }
