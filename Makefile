@@ -5,7 +5,8 @@ PY := $(VENV)/bin/python
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED = 1
 
-.PHONY: play test train evaluate bench setup clean
+.PHONY: play test train evaluate bench bench-services model-server explainer image-server \
+        setup system-deps lint clean
 
 setup: $(VENV)/.installed
 
@@ -15,11 +16,25 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[model,explainer,image-server,test]'
 	touch $@
 
+# Debian packages the tests drive for real: nginx (the image server's Docker config).
+SYSTEM_PACKAGES := nginx-light
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "missing Debian packages:$$missing (their tests will be skipped)"; fi; \
+	fi
+
 play: setup  ## the game, locally (for now: five rounds against the AI in the terminal)
 	$(PY) -m model.demo
 
-test: setup  ## the whole test suite
+test: setup system-deps  ## lint, then the whole test suite
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff check .
 
 train: setup  ## train, export and evaluate the classifier (CPU, under an hour)
 	$(PY) -m model.train
@@ -29,6 +44,19 @@ evaluate: setup  ## re-evaluate the committed export on its test split
 
 bench: setup  ## model latency benchmark
 	$(PY) benchmarks/model_latency.py
+
+bench-services: setup  ## back-end services benchmark (bytes per photo, :predict, /explain)
+	$(PY) benchmarks/services.py
+
+model-server: setup  ## TF Serving's REST API on :8501 (gRPC :8500) over the committed model
+	$(PY) -m model.serving
+
+explainer: setup  ## Grad-CAM overlays on :5001 (needs the model server on :8501)
+	$(PY) -m explainer
+
+image-server: setup  ## the game's photo pool on :8081 (prepared from the model's test split first)
+	$(PY) -m image_server.prepare
+	$(PY) -m image_server
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache

@@ -1,0 +1,61 @@
+"""docker-compose.yml: the services, ports, health checks, start order and volumes users rely on.
+
+Docker cannot run here, so the file is checked as data, and every path it builds from exists.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((REPO / "docker-compose.yml").read_text())
+
+
+def test_services_ports_and_official_model_image(compose):
+    services = compose["services"]
+    assert {"model", "explainer", "image-server", "photo-pool"} <= set(services)
+    assert "tensorflow/serving:" in services["model"]["image"]
+    assert set(services["model"]["ports"]) == {"8501:8501", "8500:8500"}
+    assert services["explainer"]["ports"] == ["5001:5001"]
+    assert services["image-server"]["ports"] == ["8081:8081"]
+    assert "--enable_model_warmup=true" in services["model"]["command"]
+
+
+def test_long_running_services_have_healthchecks_and_wait_for_their_dependencies(compose):
+    services = compose["services"]
+    for name in ("model", "explainer", "image-server"):
+        assert services[name]["healthcheck"]["test"][0] == "CMD"
+    assert "/v1/models/car_classifier" in " ".join(services["model"]["healthcheck"]["test"])
+    assert services["explainer"]["depends_on"] == {"model": {"condition": "service_healthy"}}
+    assert services["image-server"]["depends_on"] == {
+        "photo-pool": {"condition": "service_completed_successfully"}}
+
+
+def test_volumes_mount_the_model_and_the_photos(compose):
+    services = compose["services"]
+    assert "./model/export/car_classifier:/models/car_classifier:ro" in services["model"]["volumes"]
+    assert any(v.endswith(":/data:ro") for v in services["photo-pool"]["volumes"])
+    assert "photo-pool:/srv/pool:ro" in services["image-server"]["volumes"]
+    assert "photo-pool" in compose["volumes"]
+    assert (REPO / "model/export/car_classifier/1/saved_model.pb").is_file()
+
+
+def test_every_build_points_at_a_dockerfile_that_exists(compose):
+    for name, service in compose["services"].items():
+        build = service.get("build")
+        if build is None:
+            continue
+        if isinstance(build, str):
+            build = {"context": build}
+        dockerfile = REPO / build["context"] / build.get("dockerfile", "Dockerfile")
+        assert dockerfile.is_file(), name
+        for line in dockerfile.read_text().splitlines():
+            if line.startswith("COPY "):
+                for source in line.split()[1:-1]:
+                    assert (REPO / build["context"] / source).exists(), (name, source)
