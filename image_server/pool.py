@@ -6,6 +6,7 @@ same paths as their URLs.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -88,7 +89,9 @@ def prepare_pool(data_root: Path, version_dir: Path, pool_dir: Path) -> Path:
 
     manifest = pool_dir / MANIFEST
     data = json.dumps(
-        {"model_version": model_version, "count": len(entries), "photos": entries},
+        {"model_version": model_version, "count": len(entries), "photos": entries,
+         # Every class the model knows (not only those in the pool): the game's answer list.
+         "classes": [dataclasses.asdict(c) for c in classes.values()]},
         separators=(",", ":"),
     ).encode()
     if not manifest.is_file() or manifest.read_bytes() != data:  # else keep nginx's ETag

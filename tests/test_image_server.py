@@ -162,6 +162,10 @@ def test_manifest_describes_each_photo_with_the_models_classes(manifest, split, 
             "make": car.make, "model": car.model, "year": car.year,
             "url": f"/photos/{entry['file']}",
         }
+    assert manifest["classes"] == [
+        {"class_id": c.class_id, "class_name": c.class_name, "make": c.make,
+         "model": c.model, "year": c.year} for c in classes.values()
+    ]
 
 
 def test_pool_photos_are_the_original_files(pool_dir, data_root, manifest):
