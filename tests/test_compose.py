@@ -19,22 +19,29 @@ def compose() -> dict:
 
 def test_services_ports_and_official_model_image(compose):
     services = compose["services"]
-    assert {"model", "explainer", "image-server", "photo-pool"} <= set(services)
+    assert {"model", "explainer", "image-server", "photo-pool", "dashboard"} <= set(services)
     assert "tensorflow/serving:" in services["model"]["image"]
     assert set(services["model"]["ports"]) == {"8501:8501", "8500:8500"}
     assert services["explainer"]["ports"] == ["5001:5001"]
     assert services["image-server"]["ports"] == ["8081:8081"]
+    assert services["dashboard"]["ports"] == ["8050:8050"]
     assert "--enable_model_warmup=true" in services["model"]["command"]
 
 
 def test_long_running_services_have_healthchecks_and_wait_for_their_dependencies(compose):
     services = compose["services"]
-    for name in ("model", "explainer", "image-server"):
+    for name in ("model", "explainer", "image-server", "dashboard"):
         assert services[name]["healthcheck"]["test"][0] == "CMD"
     assert "/v1/models/car_classifier" in " ".join(services["model"]["healthcheck"]["test"])
     assert services["explainer"]["depends_on"] == {"model": {"condition": "service_healthy"}}
     assert services["image-server"]["depends_on"] == {
         "photo-pool": {"condition": "service_completed_successfully"}}
+    assert services["dashboard"]["depends_on"] == {
+        name: {"condition": "service_healthy"} for name in ("model", "explainer", "image-server")}
+    env = services["dashboard"]["environment"]
+    assert env["DASHBOARD_MODEL_URL"] == "http://model:8501"
+    assert env["DASHBOARD_EXPLAINER_URL"] == "http://explainer:5001"
+    assert env["DASHBOARD_IMAGE_SERVER_URL"] == "http://image-server:8081"
 
 
 def test_volumes_mount_the_model_and_the_photos(compose):

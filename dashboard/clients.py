@@ -1,0 +1,86 @@
+"""aiohttp clients of the image server and the explainer (the model's is ``model.client``).
+
+All share one ``aiohttp.ClientSession`` per event loop and put a timeout on every call.
+"""
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import aiohttp
+
+from dashboard.game import Car
+
+
+class ServiceError(Exception):
+    """A service failed, answered an error or was too slow."""
+
+
+@dataclass(frozen=True)
+class PoolPhoto:
+    url: str  # relative to the image server
+    answer: Car
+
+
+@dataclass(frozen=True)
+class Manifest:
+    photos: list[PoolPhoto]
+    cars: list[Car]  # every class the model knows: what a visitor can guess
+
+
+class ImageServerClient:
+    def __init__(self, session: aiohttp.ClientSession, base_url: str, timeout: float) -> None:
+        self.session, self.base_url = session, base_url.rstrip("/")
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+
+    async def _get(self, path: str) -> aiohttp.ClientResponse:
+        try:
+            response = await self.session.get(self.base_url + path, timeout=self.timeout)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise ServiceError(f"image server unavailable: {exc!r}") from exc
+        if response.status != 200:
+            response.release()
+            raise ServiceError(f"image server answered {response.status} for {path}")
+        return response
+
+    async def manifest(self) -> Manifest:
+        async with await self._get("/manifest.json") as r:
+            try:
+                data = await r.json()
+                return Manifest(
+                    photos=[PoolPhoto(p["url"], _car(p)) for p in data["photos"]],
+                    cars=[_car(c) for c in data["classes"]],
+                )
+            except (aiohttp.ContentTypeError, KeyError, TypeError, ValueError) as exc:
+                raise ServiceError(f"malformed manifest: {exc!r}") from exc
+
+    async def photo(self, url: str) -> bytes:
+        async with await self._get(url) as r:
+            try:
+                return await r.read()
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                raise ServiceError(f"photo {url} broke off: {exc!r}") from exc
+
+
+def _car(entry: dict) -> Car:
+    return Car(entry["class_name"], entry["make"], entry["model"], int(entry["year"]))
+
+
+class ExplainerClient:
+    def __init__(self, session: aiohttp.ClientSession, base_url: str, timeout: float) -> None:
+        self.session, self.url = session, base_url.rstrip("/") + "/explain"
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+
+    async def explain(self, photos: Sequence[bytes]) -> list[bytes | None]:
+        """Overlay JPEGs in one batched call; None for a photo the explainer could not explain."""
+        body = {"instances": [{"b64": base64.b64encode(p).decode("ascii")} for p in photos]}
+        try:
+            async with self.session.post(self.url, json=body, timeout=self.timeout) as r:
+                if r.status != 200:
+                    raise ServiceError(f"explainer answered {r.status}: {await r.text()}")
+                rows = (await r.json())["explanations"]
+        except (aiohttp.ClientError, TimeoutError, KeyError, ValueError) as exc:
+            raise ServiceError(f"explainer unavailable: {exc!r}") from exc
+        return [base64.b64decode(row["overlay"]["b64"]) if "overlay" in row else None
+                for row in rows]

@@ -1,0 +1,109 @@
+"""Game rules, scoring and state transitions: plain Python, no Dash, no I/O.
+
+Scoring (stated in the rules on the start page): the right make earns 1 point, the exact
+class (make, model and year) 3 points; the AI's top-1 guess is scored the same way.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+POINTS_MAKE = 1
+POINTS_EXACT = 3
+HOME, ATTEMPT, RESULT, FINISH = "/", "/attempt", "/result", "/finish"
+PAGES = (HOME, ATTEMPT, RESULT, FINISH)
+
+
+@dataclass(frozen=True)
+class Car:
+    class_name: str  # e.g. "BMW M3 Coupe 2012", as the model names it
+    make: str
+    model: str
+    year: int
+
+    @property
+    def label(self) -> str:
+        """What the model picker shows once the make is chosen."""
+        return f"{self.model} {self.year}"
+
+
+@dataclass
+class Round:
+    photo: bytes
+    answer: Car
+    ai_top: list[tuple[Car, float]]  # the AI's top-5 with probabilities, best first
+    overlay: bytes | None  # Grad-CAM overlay JPEG; None when the explainer failed
+    guess: Car | None = None
+
+    @property
+    def ai_guess(self) -> Car:
+        return self.ai_top[0][0]
+
+    @property
+    def your_points(self) -> int:
+        return points(self.guess, self.answer)
+
+    @property
+    def ai_points(self) -> int:
+        return points(self.ai_guess, self.answer)
+
+
+def points(guess: Car | None, answer: Car) -> int:
+    if guess is None:
+        return 0
+    if guess.class_name == answer.class_name:
+        return POINTS_EXACT
+    return POINTS_MAKE if guess.make == answer.make else 0
+
+
+@dataclass
+class Game:
+    rounds: list[Round]
+    current: int = 0  # index of the round being played; len(rounds) once finished
+
+    @property
+    def finished(self) -> bool:
+        return self.current >= len(self.rounds)
+
+    @property
+    def round(self) -> Round | None:
+        return None if self.finished else self.rounds[self.current]
+
+    def guess(self, round_index: int, car: Car) -> bool:
+        """Record the visitor's guess for the current round, once; later tries change nothing."""
+        if round_index != self.current or self.finished or self.rounds[self.current].guess:
+            return False
+        self.rounds[self.current].guess = car
+        return True
+
+    def next_round(self, round_index: int) -> bool:
+        """Move on once the current round's result has been shown."""
+        if round_index != self.current or self.finished or not self.rounds[self.current].guess:
+            return False
+        self.current += 1
+        return True
+
+    def scores(self) -> tuple[int, int]:
+        """(you, AI) over the rounds guessed so far: the AI's points show with the result."""
+        played = [r for r in self.rounds if r.guess is not None]
+        return sum(r.your_points for r in played), sum(r.ai_points for r in played)
+
+    def verdict(self) -> str:
+        you, ai = self.scores()
+        return "You win!" if you > ai else "The AI wins!" if ai > you else "It's a draw!"
+
+    def page(self) -> str:
+        """The page this game's state calls for."""
+        if self.finished:
+            return FINISH
+        return RESULT if self.rounds[self.current].guess else ATTEMPT
+
+
+def route(game: Game | None, path: str | None) -> str:
+    """Where a request for ``path`` lands: out-of-order visits go to the page the state allows."""
+    if path == HOME:
+        return HOME
+    if game is None:
+        return HOME
+    if path in (ATTEMPT, RESULT, FINISH):
+        return game.page()
+    return HOME

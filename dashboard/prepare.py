@@ -1,0 +1,75 @@
+"""Prepare a game: draw the photos, then fetch them, the AI's guesses and its explanations
+concurrently (one event loop, one aiohttp session), with a timeout on every call.
+
+The original project fetched photo, prediction and explanation one after another for each
+round; here the 5 photos download at once, then one batched ``:predict`` and one batched
+``/explain`` run side by side.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass
+
+from dashboard.clients import ExplainerClient, ImageServerClient, Manifest, PoolPhoto, ServiceError
+from dashboard.game import Car, Game, Round
+from model.client import ModelClient
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Services:
+    images: ImageServerClient
+    model: ModelClient
+    explainer: ExplainerClient
+
+
+async def fetch_photos(images: ImageServerClient, candidates: list[PoolPhoto],
+                       wanted: int) -> list[tuple[PoolPhoto, bytes]]:
+    """``wanted`` photos from the candidates in order; one that fails is replaced by the next."""
+    fetched: list[tuple[PoolPhoto, bytes]] = []
+    queue = iter(candidates)
+    while len(fetched) < wanted:
+        wave = [p for _, p in zip(range(wanted - len(fetched)), queue, strict=False)]
+        if not wave:
+            raise ServiceError(f"only {len(fetched)} of {wanted} photos could be loaded")
+        results = await asyncio.gather(*(images.photo(p.url) for p in wave),
+                                       return_exceptions=True)
+        for photo, result in zip(wave, results, strict=True):
+            if isinstance(result, BaseException):
+                log.warning("photo replaced", extra={"url": photo.url, "error": repr(result)})
+            else:
+                fetched.append((photo, result))
+    return fetched
+
+
+async def explain_or_none(explainer: ExplainerClient, photos: list[bytes]) -> list[bytes | None]:
+    """A failed explainer costs the overlays ("explanation unavailable"), never the game."""
+    try:
+        return await explainer.explain(photos)
+    except ServiceError as exc:
+        log.warning("explanations unavailable", extra={"error": str(exc)})
+        return [None] * len(photos)
+
+
+async def prepare_game(services: Services, manifest: Manifest, rounds: int,
+                       rng: random.Random) -> Game:
+    """Raises ``model.client.ModelError`` when the AI cannot answer, ``ServiceError`` when
+    too few photos load."""
+    candidates = rng.sample(manifest.photos, len(manifest.photos))
+    chosen = await fetch_photos(services.images, candidates, rounds)
+    photos = [data for _, data in chosen]
+    predictions, overlays = await asyncio.gather(
+        services.model.predict(photos), explain_or_none(services.explainer, photos))
+    cars = {car.class_name: car for car in manifest.cars}
+    unknown = {c for p in predictions for c in p.classes} - cars.keys()
+    if unknown:
+        raise ServiceError(f"the model and the photo pool disagree on classes: {sorted(unknown)}")
+    return Game([
+        Round(photo=data, answer=pool_photo.answer, overlay=overlay,
+              ai_top=[(cars[name], score)
+                      for name, score in zip(p.classes, p.scores, strict=True)])
+        for (pool_photo, data), p, overlay in zip(chosen, predictions, overlays, strict=True)
+    ])

@@ -1,0 +1,119 @@
+"""Game rules, scoring, state transitions and the session store: plain Python."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from dashboard.game import ATTEMPT, FINISH, HOME, RESULT, Car, Game, Round, points, route
+from dashboard.store import MemoryStore
+
+M3 = Car("BMW M3 Coupe 2012", "BMW", "M3 Coupe", 2012)
+X5 = Car("BMW X5 SUV 2007", "BMW", "X5 SUV", 2007)
+R8 = Car("Audi R8 Coupe 2012", "Audi", "R8 Coupe", 2012)
+
+
+def make_game(answers=(M3, R8), ai=(M3, X5)) -> Game:
+    return Game([Round(photo=b"jpeg", answer=a, ai_top=[(g, 0.9)], overlay=None)
+                 for a, g in zip(answers, ai, strict=True)])
+
+
+@pytest.mark.parametrize("guess, answer, expected", [
+    (M3, M3, 3), (X5, M3, 1), (R8, M3, 0), (None, M3, 0),
+])
+def test_points_make_one_exact_three(guess, answer, expected):
+    assert points(guess, answer) == expected
+
+
+def test_a_game_runs_guess_then_result_then_next_until_finished():
+    game = make_game()
+    assert game.page() == ATTEMPT and game.scores() == (0, 0)
+    assert game.guess(0, X5)  # make right: 1 point; the AI's M3 is exact: 3
+    assert game.page() == RESULT and game.scores() == (1, 3)
+    assert game.next_round(0)
+    assert game.page() == ATTEMPT and game.round is game.rounds[1]
+    assert game.guess(1, R8)  # exact: 3; the AI's X5 is wrong: 0
+    assert game.next_round(1)
+    assert game.finished and game.page() == FINISH
+    assert game.scores() == (4, 3) and game.verdict() == "You win!"
+
+
+def test_a_guess_counts_once_and_only_for_the_current_round():
+    game = make_game()
+    assert not game.guess(1, R8)  # not the current round
+    assert game.guess(0, R8)
+    assert not game.guess(0, M3)  # already guessed: the result stands
+    assert game.rounds[0].guess == R8
+    assert not game.next_round(1)  # stale or doubled "next" clicks change nothing
+    assert game.next_round(0)
+    assert not game.next_round(0)
+    assert game.current == 1
+
+
+def test_next_round_needs_a_guess_first():
+    game = make_game()
+    assert not game.next_round(0)
+    assert game.current == 0
+
+
+@pytest.mark.parametrize("you, ai, verdict", [
+    ((M3, R8), (M3, X5), "You win!"),  # 6 vs 3 (AI: exact on M3, nothing on R8)
+    ((R8, X5), (M3, X5), "The AI wins!"),
+    ((M3, X5), (M3, X5), "It's a draw!"),
+])
+def test_verdict(you, ai, verdict):
+    game = make_game(answers=(M3, R8), ai=ai)
+    for i, guess in enumerate(you):
+        game.guess(i, guess)
+        game.next_round(i)
+    assert game.verdict() == verdict
+
+
+def test_routing_lands_out_of_order_visits_on_the_right_page():
+    assert route(None, ATTEMPT) == HOME
+    assert route(None, "/nope") == HOME
+    game = make_game()
+    assert route(game, RESULT) == ATTEMPT  # /result before guessing
+    assert route(game, FINISH) == ATTEMPT  # /finish mid-game
+    assert route(game, HOME) == HOME  # the start page is always allowed
+    game.guess(0, M3)
+    assert route(game, ATTEMPT) == RESULT  # the guess cannot be changed
+    game.next_round(0)
+    game.guess(1, R8)
+    game.next_round(1)
+    assert route(game, ATTEMPT) == FINISH  # /attempt after the last round
+    assert route(game, "/whatever") == HOME
+
+
+def test_store_keeps_one_game_per_session():
+    store = MemoryStore(ttl=60, limit=10)
+    a, b = make_game(), make_game()
+    store.put("a", a)
+    store.put("b", b)
+    assert store.get("a") is a and store.get("b") is b and store.get("c") is None
+    assert store.update("a", lambda g: g.guess(0, M3))
+    assert b.rounds[0].guess is None
+    assert store.update("missing", lambda g: g.guess(0, M3)) is None
+
+
+def test_store_forgets_idle_and_oldest_games():
+    store = MemoryStore(ttl=0.0, limit=10)
+    store.put("a", make_game())
+    assert store.get("a") is None  # idle longer than the TTL
+    store = MemoryStore(ttl=60, limit=2)
+    for key in "abc":
+        store.put(key, make_game())
+    assert store.get("a") is None and store.get("c") is not None
+
+
+def test_concurrent_double_clicks_record_one_guess():
+    store = MemoryStore(ttl=60, limit=10)
+    store.put("s", make_game())
+    results: list[bool] = []
+    threads = [threading.Thread(target=lambda c=c: results.append(
+        store.update("s", lambda g: g.guess(0, c)))) for c in (M3, X5, R8) * 10]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count(True) == 1
