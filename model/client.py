@@ -35,6 +35,7 @@ class GradCam:
     heatmap: list[list[float]]  # [h][w] in [0, 1]
     class_index: int
     class_name: str
+    prediction: Prediction  # the top-5 of the same forward pass
 
 
 def predict_body(photos: Sequence[bytes], signature: str) -> dict:
@@ -82,7 +83,9 @@ class ModelClient:
         return [Prediction(r["top_k_classes"], r["top_k_scores"]) for r in rows]
 
     async def gradcam(self, photos: Sequence[bytes]) -> list[GradCam]:
-        """Grad-CAM heatmap of the top-1 class for each photo, in one batched call."""
+        """Grad-CAM heatmap of the top-1 class and the top-5 for each photo, in one batched
+        call (one forward pass)."""
         rows = (await self._call("POST", self.url + ":predict",
                                  predict_body(photos, "gradcam")))["predictions"]
-        return [GradCam(r["heatmap"], r["class_index"], r["class_name"]) for r in rows]
+        return [GradCam(r["heatmap"], r["class_index"], r["class_name"],
+                        Prediction(r["top_k_classes"], r["top_k_scores"])) for r in rows]

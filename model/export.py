@@ -7,6 +7,7 @@ the graph with the same code as training. The class list and the data split trav
 """
 from __future__ import annotations
 
+import argparse
 import shutil
 import tempfile
 from pathlib import Path
@@ -17,8 +18,15 @@ import tensorflow as tf
 
 from model import dataset, preprocess
 from model.backbone import RESOLUTION
-from model.classifier import GRADCAM_LAYER
-from model.contract import CLASSES_ASSET, MODEL_NAME, SPLIT_ASSET, TOP_K, WARMUP_FILE
+from model.classifier import GRADCAM_LAYER, build_classifier
+from model.contract import (
+    CLASSES_ASSET,
+    DEFAULT_EXPORT_DIR,
+    MODEL_NAME,
+    SPLIT_ASSET,
+    TOP_K,
+    WARMUP_FILE,
+)
 
 _IMAGE_BYTES = tf.TensorSpec([None], tf.string, name="image_bytes")
 
@@ -42,20 +50,27 @@ class CarClassifier(tf.Module):
             fn_output_signature=tf.TensorSpec([self.size, self.size, 3], tf.float32),
         )
 
-    @tf.function(input_signature=[_IMAGE_BYTES])
-    def serve(self, image_bytes: tf.Tensor) -> dict[str, tf.Tensor]:
-        logits = self.top(self.features(self._images(image_bytes), training=False), training=False)
+    def _top_k(self, logits: tf.Tensor) -> tuple[tf.Tensor, dict[str, tf.Tensor]]:
         probabilities = tf.nn.softmax(logits)
         top = tf.math.top_k(probabilities, k=TOP_K)
-        return {
-            "probabilities": probabilities,
+        return probabilities, {
             "top_k_classes": tf.gather(self.class_names, top.indices),
             "top_k_scores": top.values,
         }
 
     @tf.function(input_signature=[_IMAGE_BYTES])
+    def serve(self, image_bytes: tf.Tensor) -> dict[str, tf.Tensor]:
+        logits = self.top(self.features(self._images(image_bytes), training=False), training=False)
+        probabilities, top = self._top_k(logits)
+        return {"probabilities": probabilities, **top}
+
+    @tf.function(input_signature=[_IMAGE_BYTES])
     def gradcam(self, image_bytes: tf.Tensor) -> dict[str, tf.Tensor]:
-        """Grad-CAM (Selvaraju et al.) for the top-1 class at the last conv activation."""
+        """Grad-CAM (Selvaraju et al.) for the top-1 class at the last conv activation.
+
+        The top-5 comes along from the same forward pass, so a client that needs both the
+        AI's guesses and where it looked (the game) pays for one pass, not two.
+        """
         conv = self.features(self._images(image_bytes), training=False)
         with tf.GradientTape() as tape:
             tape.watch(conv)
@@ -71,6 +86,7 @@ class CarClassifier(tf.Module):
             "heatmap": heatmap,
             "class_index": class_index,
             "class_name": tf.gather(self.class_names, class_index),
+            **self._top_k(logits)[1],
         }
 
 
@@ -128,3 +144,32 @@ def export(model: keras.Model, classes: list[dataset.CarClass],
         shutil.rmtree(final)
     target.rename(final)
     return final
+
+
+def load_trained(version_dir: Path, variant: str, num_classes: int) -> keras.Model:
+    """The Keras classifier with the weights of an existing export, to re-export it (say,
+    after a signature change) without training again."""
+    model = build_classifier(variant, num_classes)
+    conv = model.get_layer(GRADCAM_LAYER).output
+    checkpoint = tf.train.Checkpoint(features=keras.Model(model.input, conv),
+                                     top=keras.Model(conv, model.output))
+    checkpoint.read(str(Path(version_dir) / "variables" / "variables")).expect_partial() \
+        .assert_existing_objects_matched()
+    return model
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description="Re-export a trained model with the current "
+                                            "signatures (no training).")
+    p.add_argument("--version-dir", type=Path, default=DEFAULT_EXPORT_DIR / "1")
+    p.add_argument("--variant", default="lite0", choices=sorted(RESOLUTION))
+    args = p.parse_args()
+    source = args.version_dir
+    classes = dataset.read_classes(source / "assets")
+    split = dataset.read_split(source / "assets" / SPLIT_ASSET)
+    model = load_trained(source, args.variant, len(classes))
+    print(export(model, classes, split, source.parent, int(source.name), args.variant))
+
+
+if __name__ == "__main__":
+    main()

@@ -12,7 +12,7 @@ import tensorflow as tf
 from model import dataset, preprocess
 from model.classifier import build_classifier
 from model.contract import MODEL_NAME, TOP_K, WARMUP_FILE
-from model.export import export, synthetic_photo
+from model.export import export, load_trained, synthetic_photo
 from tests.conftest import COMMITTED_VERSION, photo_bytes
 
 NUM_CLASSES = 196
@@ -70,6 +70,8 @@ def test_signatures_match_the_contract(served):
     assert grad["heatmap"].dtype == tf.float32 and grad["heatmap"].shape.rank == 3
     assert grad["class_index"].dtype == tf.int32
     assert grad["class_name"].dtype == tf.string
+    assert grad["top_k_classes"].shape.as_list() == [None, TOP_K]
+    assert grad["top_k_scores"].dtype == tf.float32
 
 
 def test_predictions_and_gradcam_agree_on_real_photos(served, data_root, test_split, classes):
@@ -87,6 +89,9 @@ def test_predictions_and_gradcam_agree_on_real_photos(served, data_root, test_sp
                                np.take_along_axis(probabilities, top, axis=1), rtol=1e-5)
     np.testing.assert_array_equal(grad["class_index"].numpy(), top[:, 0])
     assert [n.decode() for n in grad["class_name"].numpy()] == [names[i] for i in top[:, 0]]
+    np.testing.assert_array_equal(grad["top_k_classes"].numpy(), pred["top_k_classes"].numpy())
+    np.testing.assert_allclose(grad["top_k_scores"].numpy(), pred["top_k_scores"].numpy(),
+                               rtol=1e-6)
 
     heatmap = grad["heatmap"].numpy()
     assert heatmap.shape == (6, 7, 7)
@@ -120,3 +125,13 @@ def test_synthetic_photo_is_a_decodable_jpeg():
     image = tf.io.decode_jpeg(synthetic_photo(seed=3))
     assert image.shape == (224, 224, 3)
     assert synthetic_photo(seed=3) == synthetic_photo(seed=3) != synthetic_photo(seed=4)
+
+
+def test_reexport_restores_the_trained_weights(served, data_root, test_split, classes):
+    """``python -m model.export`` re-exports without training: same weights, same answers."""
+    model = load_trained(COMMITTED_VERSION, "lite0", len(classes))
+    blobs = photo_bytes(data_root, test_split[:4])
+    images = tf.stack([preprocess.load(b, 224) for b in blobs])
+    expected = served.signatures["serving_default"](image_bytes=tf.constant(blobs))
+    np.testing.assert_allclose(tf.nn.softmax(model(images, training=False)).numpy(),
+                               expected["probabilities"].numpy(), atol=1e-6)

@@ -82,7 +82,8 @@ async def test_metadata_describes_both_signatures(model_server_url):
     assert outputs["probabilities"]["dtype"] == "DT_FLOAT"
     assert [d["size"] for d in outputs["probabilities"]["tensor_shape"]["dim"]] == ["-1", "196"]
     assert outputs["top_k_classes"]["dtype"] == "DT_STRING"
-    assert set(defs["gradcam"]["outputs"]) == {"heatmap", "class_index", "class_name"}
+    assert set(defs["gradcam"]["outputs"]) == {"heatmap", "class_index", "class_name",
+                                                "top_k_classes", "top_k_scores"}
     assert defs["gradcam"]["outputs"]["class_index"]["dtype"] == "DT_INT32"
 
 
@@ -175,6 +176,9 @@ async def test_the_shared_client_works_against_it(model_server_url, photos, expe
         assert all(abs(p.scores[0] - max(p.scores)) < 1e-9 for p in predictions)
         cams = await client.gradcam(photos[:2])
         assert [c.class_name for c in cams] == [e[0] for e in expected[:2]]
+        assert [c.prediction.classes for c in cams] == expected[:2]
+        np.testing.assert_allclose([c.prediction.scores for c in cams],
+                                   [p.scores for p in predictions[:2]], rtol=1e-4)
         with pytest.raises(ModelError) as err:
             await client.predict([b"not a photo"])
         assert err.value.status == 400
