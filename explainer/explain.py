@@ -13,9 +13,9 @@ from model.client import ModelClient, ModelError
 
 @dataclass(frozen=True)
 class Explanation:
-    class_name: str
-    class_index: int
     overlay: bytes  # JPEG, at the photo's size
+    class_name: str | None = None  # the model's top-1; None when the caller sent the heatmap
+    class_index: int | None = None
 
 
 def _decode(data: bytes) -> np.ndarray | str:
@@ -25,24 +25,32 @@ def _decode(data: bytes) -> np.ndarray | str:
         return str(exc)
 
 
-async def explain(model: ModelClient, photos: Sequence[bytes], alpha: float,
+async def explain(model: ModelClient, photos: Sequence[bytes],
+                  heatmaps: Sequence[np.ndarray | None], alpha: float,
                   quality: int) -> list[Explanation | str]:
     """One explanation per photo, in order; an undecodable photo gets its error message.
 
-    Photos are decoded first, so only usable ones reach the model, all in one batched
-    ``gradcam`` call. Decoding and drawing run in threads (OpenCV releases the GIL), so
-    the event loop keeps answering other requests meanwhile. Raises ``ModelError``.
+    A photo that comes with its heatmap (a client that already called the model's
+    ``gradcam`` signature, like the game) is only drawn. The others are decoded first, so
+    only usable ones reach the model, all in one batched ``gradcam`` call. Decoding and
+    drawing run in threads (OpenCV releases the GIL), so the event loop keeps answering other
+    requests meanwhile. Raises ``ModelError``.
     """
     decoded = await asyncio.gather(*(asyncio.to_thread(_decode, p) for p in photos))
     usable = [i for i, d in enumerate(decoded) if isinstance(d, np.ndarray)]
-    cams = await model.gradcam([photos[i] for i in usable]) if usable else []
-    if len(cams) != len(usable):
-        raise ModelError(502, f"model answered {len(cams)} heatmaps for {len(usable)} photos")
+    asked = [i for i in usable if heatmaps[i] is None]
+    cams = await model.gradcam([photos[i] for i in asked]) if asked else []
+    if len(cams) != len(asked):
+        raise ModelError(502, f"model answered {len(cams)} heatmaps for {len(asked)} photos")
+    found = dict(zip(asked, cams, strict=True))
+    maps = {i: np.asarray(found[i].heatmap, np.float32) if i in found else heatmaps[i]
+            for i in usable}
     jpegs = await asyncio.gather(*(
-        asyncio.to_thread(overlay.render, decoded[i], np.asarray(cam.heatmap, np.float32),
-                          alpha, quality)
-        for i, cam in zip(usable, cams, strict=True)
-    ))
-    explained = iter(Explanation(cam.class_name, cam.class_index, jpeg)
-                     for cam, jpeg in zip(cams, jpegs, strict=True))
-    return [d if isinstance(d, str) else next(explained) for d in decoded]
+        asyncio.to_thread(overlay.render, decoded[i], maps[i], alpha, quality) for i in usable))
+    drawn = dict(zip(usable, jpegs, strict=True))
+    return [
+        decoded[i] if i not in drawn else
+        Explanation(drawn[i], found[i].class_name, found[i].class_index) if i in found else
+        Explanation(drawn[i])
+        for i in range(len(photos))
+    ]

@@ -5,6 +5,7 @@ import base64
 import binascii
 import json
 
+import numpy as np
 from aiohttp import web
 
 from explainer.explain import Explanation, explain
@@ -17,7 +18,9 @@ MODEL = web.AppKey("model", ModelClient)
 # Raw photo bodies; the bytes themselves are checked when decoded, not trusted by type.
 PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif", "image/bmp",
                          "application/octet-stream"})
-JSON_SHAPE = 'expected {"b64": "<photo>"} or {"instances": [{"b64": "<photo>"}, ...]}'
+JSON_SHAPE = ('expected {"b64": "<photo>"} or {"instances": [{"b64": "<photo>"}, ...]}, '
+              'each optionally with "heatmap": [[...], ...]')
+MAX_HEATMAP_SIDE = 64
 
 
 async def health(request: web.Request) -> web.Response:
@@ -42,12 +45,14 @@ async def explain_view(request: web.Request) -> web.Response:
         })
     payload = _json(body)
     if isinstance(payload, dict) and "instances" in payload:
+        batch = _batch(payload["instances"], request.app[SETTINGS])
         return web.json_response({"explanations": [
             {"error": e} if isinstance(e, str) else _as_json(e)
-            for e in await _explain(request, _batch(payload["instances"], request.app[SETTINGS]))
+            for e in await _explain(request, [p for p, _ in batch], [h for _, h in batch])
         ]})
     if isinstance(payload, dict) and "b64" in payload:
-        return web.json_response(_as_json(await _explain_one(request, _photo(payload))))
+        return web.json_response(
+            _as_json(await _explain_one(request, _photo(payload), _heatmap(payload))))
     raise web.HTTPBadRequest(text=JSON_SHAPE)
 
 
@@ -67,20 +72,37 @@ def _photo(instance: object) -> bytes:
         raise web.HTTPBadRequest(text=f"invalid base64: {exc}") from exc
 
 
-def _batch(instances: object, settings: Settings) -> list[bytes]:
+def _heatmap(instance: dict) -> np.ndarray | None:
+    """The caller's own heatmap, if any: a small 2-D grid of numbers, clipped to [0, 1]."""
+    if "heatmap" not in instance:
+        return None
+    try:
+        heatmap = np.asarray(instance["heatmap"], dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        raise web.HTTPBadRequest(text=f"heatmap must be a 2-D array of numbers: {exc}") from exc
+    if heatmap.ndim != 2 or not 0 < max(heatmap.shape) <= MAX_HEATMAP_SIDE or min(
+            heatmap.shape) < 1 or not np.isfinite(heatmap).all():
+        raise web.HTTPBadRequest(
+            text=f"heatmap must be a finite 2-D array, at most {MAX_HEATMAP_SIDE} per side")
+    return np.clip(heatmap, 0.0, 1.0)
+
+
+def _batch(instances: object, settings: Settings) -> list[tuple[bytes, np.ndarray | None]]:
     if not isinstance(instances, list) or not instances:
         raise web.HTTPBadRequest(text="instances must be a non-empty list")
     if len(instances) > settings.max_batch:
         raise web.HTTPRequestEntityTooLarge(
             settings.max_batch, len(instances),
             text=f"{len(instances)} photos: at most {settings.max_batch} per request")
-    return [_photo(i) for i in instances]
+    return [(_photo(i), _heatmap(i)) for i in instances]
 
 
-async def _explain(request: web.Request, photos: list[bytes]) -> list[Explanation | str]:
+async def _explain(request: web.Request, photos: list[bytes],
+                   heatmaps: list[np.ndarray | None]) -> list[Explanation | str]:
     settings = request.app[SETTINGS]
     try:
-        return await explain(request.app[MODEL], photos, settings.alpha, settings.jpeg_quality)
+        return await explain(request.app[MODEL], photos, heatmaps, settings.alpha,
+                             settings.jpeg_quality)
     except ModelError as exc:
         # Unreachable (503) and too slow (504) pass through; anything else the model
         # answered is a bad gateway from the caller's point of view.
@@ -89,16 +111,18 @@ async def _explain(request: web.Request, photos: list[bytes]) -> list[Explanatio
         raise error(text=f"model service: {exc.message}") from exc
 
 
-async def _explain_one(request: web.Request, photo: bytes) -> Explanation:
-    [found] = await _explain(request, [photo])
+async def _explain_one(request: web.Request, photo: bytes,
+                       heatmap: np.ndarray | None = None) -> Explanation:
+    [found] = await _explain(request, [photo], [heatmap])
     if isinstance(found, str):
         raise web.HTTPUnsupportedMediaType(text=found)
     return found
 
 
 def _as_json(found: Explanation) -> dict:
+    model = ({} if found.class_name is None else
+             {"class_name": found.class_name, "class_index": found.class_index})
     return {
-        "class_name": found.class_name,
-        "class_index": found.class_index,
+        **model,
         "overlay": {"b64": base64.b64encode(found.overlay).decode("ascii")},
     }

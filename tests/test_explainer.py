@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 
 import aiohttp
 import cv2
@@ -21,25 +20,10 @@ from explainer import overlay
 from explainer.explain import Explanation, explain
 from model.client import GradCam, ModelClient
 from tests.conftest import photo_bytes
-from tests.servers import free_port, service, start, stop
+from tests.servers import closed_url, explainer, free_port, start, stop
 
 N_PHOTOS = 8
 NOT_AN_IMAGE = "not a decodable image"
-
-
-@contextmanager
-def explainer(**env: str) -> Iterator[str]:
-    """``python -m explainer`` on a free loopback port; yields its base URL."""
-    port = free_port()
-    settings = {"EXPLAINER_HOST": "127.0.0.1", "EXPLAINER_PORT": str(port), **env}
-    with service("explainer", settings, "/health", port) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def explainer_url(model_server_url: str) -> Iterator[str]:
-    with explainer(EXPLAINER_MODEL_URL=model_server_url) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")
@@ -149,10 +133,44 @@ async def test_all_photos_go_to_the_model_in_one_call(model_server_url, photos, 
             return await super().gradcam(batch)
 
     batch = [photos[0], b"not a photo", photos[1], photos[2]]
-    results = await explain(Counting(http, model_server_url), batch, 0.45, 90)
+    results = await explain(Counting(http, model_server_url), batch, [None] * 4, 0.45, 90)
     assert calls == [3]
     assert isinstance(results[1], str) and NOT_AN_IMAGE in results[1]
     assert all(isinstance(results[i], Explanation) for i in (0, 2, 3))
+
+    # Photos that bring their own heatmap (the game's) are only drawn: no model call for them.
+    hot = np.eye(7, dtype=np.float32)
+    results = await explain(Counting(http, model_server_url), photos[:3], [hot, None, hot],
+                            0.45, 90)
+    assert calls == [3, 1]
+    assert [r.class_name is None for r in results] == [True, False, True]
+    results = await explain(Counting(http, model_server_url), photos[:2], [hot, hot], 0.45, 90)
+    assert calls == [3, 1]
+    expected = overlay.render(overlay.decode(photos[0]), hot, 0.45, 90)
+    assert results[0].overlay == expected
+
+
+async def test_a_given_heatmap_is_drawn_over_http(explainer_url, photos, http):
+    body = {"instances": [{**b64(photos[0]), "heatmap": np.eye(7).tolist()}, b64(photos[1])]}
+    async with http.post(explainer_url + "/explain", json=body) as r:
+        assert r.status == 200
+        first, second = (await r.json())["explanations"]
+    assert set(first) == {"overlay"} and {"class_name", "overlay"} <= set(second)
+    expected = overlay.render(overlay.decode(photos[0]), np.eye(7, dtype=np.float32), 0.45, 90)
+    assert base64.b64decode(first["overlay"]["b64"]) == expected
+
+
+@pytest.mark.parametrize("heatmap", [
+    [[[0.1]]], [], [[]], "hot", [["a", "b"]], [[float("nan")]], np.ones((65, 2)).tolist(),
+])
+async def test_a_bad_heatmap_is_a_400(explainer_url, photos, http, heatmap):
+    body = json.dumps({"b64": b64(photos[0])["b64"], "heatmap": heatmap})
+    async with http.post(explainer_url + "/explain", data=body,
+                         headers={"Content-Type": "application/json"}) as r:
+        assert r.status == 400
+        assert "heatmap" in (await r.json())["error"]
+    async with http.get(explainer_url + "/health") as r:
+        assert r.status == 200
 
 
 async def test_red_photo_stays_red_where_the_model_did_not_look(explainer_url, model_server_url,
@@ -254,7 +272,7 @@ async def test_bad_requests_get_json_errors_and_the_server_keeps_serving(
 
 
 async def test_model_down_is_a_gateway_error_and_health_says_unavailable(photos, http):
-    with explainer(EXPLAINER_MODEL_URL=f"http://127.0.0.1:{free_port()}",
+    with explainer(closed_url(),
                    EXPLAINER_MODEL_TIMEOUT="2") as url:
         for kwargs in ({"data": photos[0], "headers": {"Content-Type": "image/jpeg"}},
                        {"json": b64(photos[0])}, {"json": {"instances": [b64(photos[0])]}}):
@@ -268,7 +286,7 @@ async def test_model_down_is_a_gateway_error_and_health_says_unavailable(photos,
 
 async def test_model_error_is_a_bad_gateway(model_server_url, photos, http):
     """A model service that answers, but with an error (here: no such model), is a 502."""
-    with explainer(EXPLAINER_MODEL_URL=model_server_url,
+    with explainer(model_server_url,
                    EXPLAINER_MODEL_NAME="no_such_model") as url:
         async with http.post(url + "/explain", data=photos[0],
                              headers={"Content-Type": "image/jpeg"}) as r:
