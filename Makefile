@@ -5,19 +5,20 @@ PY := $(VENV)/bin/python
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED = 1
 
-.PHONY: play test train evaluate bench bench-services model-server explainer image-server \
-        setup system-deps lint clean
+.PHONY: play demo test train evaluate bench bench-services bench-game model-server explainer \
+        image-server setup system-deps lint clean
 
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[model,explainer,image-server,test]'
+	$(PY) -m pip install -q -e '.[model,explainer,image-server,dashboard,test]'
 	touch $@
 
-# Debian packages the tests drive for real: nginx (the image server's Docker config).
-SYSTEM_PACKAGES := nginx-light
+# Debian packages the tests drive for real: nginx (the image server's Docker config) and
+# Chromium (the browser tests, through Playwright: never `playwright install`).
+SYSTEM_PACKAGES := nginx-light chromium
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -26,7 +27,10 @@ system-deps:
 	  else echo "missing Debian packages:$$missing (their tests will be skipped)"; fi; \
 	fi
 
-play: setup  ## the game, locally (for now: five rounds against the AI in the terminal)
+play: setup  ## the whole game locally: four services, health-checked; Ctrl-C stops them all
+	$(PY) -m stack
+
+demo: setup  ## the AI's side of five rounds, in the terminal
 	$(PY) -m model.demo
 
 test: setup system-deps  ## lint, then the whole test suite
@@ -47,6 +51,9 @@ bench: setup  ## model latency benchmark
 
 bench-services: setup  ## back-end services benchmark (bytes per photo, :predict, /explain)
 	$(PY) benchmarks/services.py
+
+bench-game: setup system-deps  ## game preparation: parallel vs sequential, "Let's play" → photo
+	$(PY) benchmarks/game.py
 
 model-server: setup  ## TF Serving's REST API on :8501 (gRPC :8500) over the committed model
 	$(PY) -m model.serving

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from model import dataset
 from model.client import predict_body
 from model.contract import DEFAULT_EXPORT_DIR, SPLIT_ASSET
-from tests.servers import free_port, model_server, service
+from tests.servers import explainer, model_server
 
 
 def original_body_bytes(photo: Path) -> int:
@@ -102,12 +102,8 @@ def main() -> None:
         "json_floats_224x224x3_median": int(statistics.median(original)),
         "ratio": round(statistics.median(original) / statistics.median(ours), 1),
     }}
-    with model_server() as model_url:
-        port = free_port()
-        env = {"EXPLAINER_HOST": "127.0.0.1", "EXPLAINER_PORT": str(port),
-               "EXPLAINER_MODEL_URL": model_url}
-        with service("explainer", env, "/health", port) as explainer_url:
-            report.update(asyncio.run(measure(model_url, explainer_url, photos, args.runs)))
+    with model_server() as model_url, explainer(model_url) as explainer_url:
+        report.update(asyncio.run(measure(model_url, explainer_url, photos, args.runs)))
     print(json.dumps(report, indent=2))
 
 

@@ -46,3 +46,29 @@ def model_server_url():
 
     with model_server() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def photo_pool_dir(data_root, tmp_path_factory) -> Path:
+    """The game's photo pool (the committed model's test split), prepared once."""
+    from image_server.pool import prepare_pool
+
+    pool_dir = tmp_path_factory.mktemp("photo_pool")
+    prepare_pool(data_root, COMMITTED_VERSION, pool_dir)
+    return pool_dir
+
+
+@pytest.fixture(scope="session")
+def image_server_url(photo_pool_dir):
+    from tests.servers import image_server
+
+    with image_server(photo_pool_dir) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def explainer_url(model_server_url):
+    from tests.servers import explainer
+
+    with explainer(model_server_url) as url:
+        yield url

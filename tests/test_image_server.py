@@ -23,7 +23,7 @@ from image_server import pool
 from model import dataset
 from model.contract import SPLIT_ASSET
 from tests.conftest import COMMITTED_VERSION
-from tests.servers import REPO, free_port, service, stop
+from tests.servers import REPO, free_port, image_server, stop
 
 PHOTO_CACHE = "public, max-age=86400, immutable"
 NGINX_MIME_TYPES = Path("/etc/nginx/mime.types")
@@ -119,10 +119,7 @@ def nginx(root: Path, work: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def aiohttp_url(pool_dir: Path) -> Iterator[str]:
-    port = free_port()
-    env = {"IMAGE_SERVER_HOST": "127.0.0.1", "IMAGE_SERVER_PORT": str(port),
-           "IMAGE_SERVER_POOL_DIR": str(pool_dir)}
-    with service("image_server", env, "/health", port) as url:
+    with image_server(pool_dir) as url:
         yield url
 
 

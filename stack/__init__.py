@@ -1,0 +1,1 @@
+"""``python -m stack``: the whole game locally, every service started and supervised."""

@@ -1,0 +1,126 @@
+"""``python -m stack``: the whole game on this machine, from one command.
+
+Prepares the photo pool, starts the model server, image server and explainer together, starts
+the dashboard (gunicorn) once they all answer, prints the game's URL and runs until Ctrl-C,
+which stops everything. If any service dies, the others are stopped and the exit code is 1.
+Settings: ``PLAY_*`` environment variables (stack/settings.py); the services' logs go to
+stderr as JSON lines, these messages to stdout.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from model.contract import MODEL_NAME
+from stack.settings import Settings
+from stack.supervisor import (
+    Child,
+    ChildExited,
+    Interrupted,
+    Service,
+    Supervisor,
+    bind_error,
+    python_module,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def say(message: str) -> None:
+    """A message for the person at the terminal (flushed: stdout may be a pipe)."""
+    print(message, flush=True)
+
+
+def prepare_pool(settings: Settings) -> Service:
+    return Service("photo pool preparation", python_module("image_server.prepare"),
+                   settings.image_server_env())
+
+
+def backends(settings: Settings) -> list[Service]:
+    """The services the dashboard calls; none needs another to start, so they start together."""
+    return [
+        Service("model server", python_module("model.serving"), settings.model_server_env(),
+                f"{settings.model_url}/v1/models/{MODEL_NAME}"),
+        Service("image server", python_module("image_server"), settings.image_server_env(),
+                f"{settings.image_server_url}/health"),
+        Service("explainer", python_module("explainer"), settings.explainer_env(),
+                f"{settings.explainer_url}/health"),
+    ]
+
+
+def dashboard(settings: Settings) -> Service:
+    return Service("dashboard", settings.dashboard_argv(), settings.dashboard_env(),
+                   f"{settings.dashboard_url}/health")
+
+
+def started(child: Child) -> None:
+    say(f"  {child.name:<13} pid {child.proc.pid:<8} waiting for {child.health_url}")
+
+
+def ports_in_use(settings: Settings) -> list[str]:
+    return [f"{name} on {host}:{port}: {error.strerror}"
+            for name, host, port in settings.listeners() if (error := bind_error(host, port))]
+
+
+def start_all(supervisor: Supervisor, settings: Settings) -> None:
+    """Prepare the pool, start the back-ends, then the dashboard; return once all are healthy.
+
+    Benchmarks and browser tests start the system through this too, on ports of their own.
+    """
+    say("Preparing the photo pool…")
+    supervisor.run(prepare_pool(settings))
+    say("Starting the back-ends:")
+    children = [supervisor.start(service) for service in backends(settings)]
+    for child in children:
+        started(child)
+    supervisor.wait_healthy(children, settings.startup_timeout)
+    say("Back-ends ready. Starting the dashboard:")
+    child = supervisor.start(dashboard(settings))
+    started(child)
+    supervisor.wait_healthy([child], settings.startup_timeout)
+
+
+def play(supervisor: Supervisor, settings: Settings) -> int:
+    """Start everything and run until a signal (0) or a failure (1)."""
+    try:
+        start_all(supervisor, settings)
+        rule = "=" * 64
+        say(f"\n{rule}\n  Beat the AI is ready: {settings.dashboard_url}\n"
+            f"  Press Ctrl-C to stop.\n{rule}\n")
+        supervisor.watch()
+    except Interrupted as exc:
+        say(f"\n{exc}: stopping all services…")
+        return 0
+    except (ChildExited, TimeoutError) as exc:
+        say(f"ERROR: {exc} (its log is above); stopping all services…")
+        return 1
+    except OSError as exc:  # the command itself could not be run (PLAY_DASHBOARD_COMMAND)
+        say(f"ERROR: could not start a service: {exc}; stopping all services…")
+        return 1
+
+
+def main() -> int:
+    argparse.ArgumentParser(prog="python -m stack", description=__doc__.split("\n\n")[0],
+                            epilog=__doc__.split("\n\n", 1)[1]).parse_args()  # for --help
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        say(f"ERROR: invalid PLAY_* settings: {exc}")
+        return 2
+    if busy := ports_in_use(settings):
+        say("ERROR: cannot start, a port is taken (stop what uses it or set PLAY_*_PORT):\n  "
+            + "\n  ".join(busy))
+        return 1
+    with Supervisor(REPO) as supervisor:
+        code = play(supervisor, settings)
+        problems = supervisor.stop_all()
+    for problem in problems:
+        say(f"ERROR: {problem}")
+    say("Stopped." if not problems else "Stopped, not cleanly.")
+    return 1 if problems else code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,117 @@
+"""Settings of ``python -m stack`` (``PLAY_*`` environment variables), and each service's env.
+
+Every address is set once here and handed to both sides, the service that listens and the
+services that call it, so they cannot disagree.
+"""
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from collections import Counter
+from typing import Annotated
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# gunicorn through this interpreter, so the virtualenv's copy runs even when it is not on PATH.
+DASHBOARD_COMMAND = ("{python} -m gunicorn --worker-class gthread --workers 1 --threads 8 "
+                     "--bind {host}:{port} --graceful-timeout 10 --no-control-socket "
+                     "'dashboard.app:create_server()'")
+# Where a client reaches a server that listens on every interface.
+_LOCAL_FOR_WILDCARD = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+def _url(host: str, port: int) -> str:
+    host = _LOCAL_FOR_WILDCARD.get(host, host)
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+class Settings(BaseSettings):
+    """Where each service listens, how long start-up may take, how the dashboard runs."""
+
+    model_config = SettingsConfigDict(env_prefix="PLAY_")
+
+    host: str = "127.0.0.1"  # the back-ends: only the dashboard has to face the visitors
+    dashboard_host: str = "127.0.0.1"  # 0.0.0.0 opens the game to other machines
+    model_port: Port = 8501
+    model_grpc_port: int = Field(8500, ge=0, le=65535, description="0 turns gRPC off")
+    explainer_port: Port = 5001
+    image_server_port: Port = 8081
+    dashboard_port: Port = 8050
+    startup_timeout: float = Field(
+        180.0, gt=0,
+        description="seconds for the back-ends, then for the dashboard; "
+                    "the model server alone takes 10-20 s to load TensorFlow")
+    dashboard_command: str = Field(
+        DASHBOARD_COMMAND, description="{python}, {host} and {port} are filled in")
+
+    @model_validator(mode="after")
+    def _ports_distinct(self) -> Settings:
+        counts = Counter(port for _, _, port in self.listeners())
+        if shared := sorted(port for port, n in counts.items() if n > 1):
+            raise ValueError(f"more than one service set to listen on port(s) {shared}")
+        return self
+
+    def listeners(self) -> list[tuple[str, str, int]]:
+        """``(service, host, port)`` of every socket the services will listen on."""
+        listeners = [
+            ("model server", self.host, self.model_port),
+            ("model server (gRPC)", self.host, self.model_grpc_port),
+            ("image server", self.host, self.image_server_port),
+            ("explainer", self.host, self.explainer_port),
+            ("dashboard", self.dashboard_host, self.dashboard_port),
+        ]
+        return [listener for listener in listeners if listener[2]]
+
+    @property
+    def model_url(self) -> str:
+        return _url(self.host, self.model_port)
+
+    @property
+    def image_server_url(self) -> str:
+        return _url(self.host, self.image_server_port)
+
+    @property
+    def explainer_url(self) -> str:
+        return _url(self.host, self.explainer_port)
+
+    @property
+    def dashboard_url(self) -> str:
+        return _url(self.dashboard_host, self.dashboard_port)
+
+    def model_server_env(self) -> dict[str, str]:
+        return {
+            "MODEL_SERVER_HOST": self.host,
+            "MODEL_SERVER_REST_PORT": str(self.model_port),
+            "MODEL_SERVER_GRPC_PORT": str(self.model_grpc_port),
+            # TensorFlow's C++ start-up lines are not JSON: off unless asked for (as in Makefile)
+            "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
+        }
+
+    def image_server_env(self) -> dict[str, str]:
+        """For the server and its prepare step; both read the pool's place from the caller's
+        ``IMAGE_SERVER_POOL_DIR``, so they agree on it too."""
+        return {"IMAGE_SERVER_HOST": self.host, "IMAGE_SERVER_PORT": str(self.image_server_port)}
+
+    def explainer_env(self) -> dict[str, str]:
+        return {
+            "EXPLAINER_HOST": self.host,
+            "EXPLAINER_PORT": str(self.explainer_port),
+            "EXPLAINER_MODEL_URL": self.model_url,
+        }
+
+    def dashboard_env(self) -> dict[str, str]:
+        return {
+            "DASHBOARD_MODEL_URL": self.model_url,
+            "DASHBOARD_EXPLAINER_URL": self.explainer_url,
+            "DASHBOARD_IMAGE_SERVER_URL": self.image_server_url,
+        }
+
+    def dashboard_argv(self) -> list[str]:
+        """``dashboard_command`` as argv; placeholders are filled per word, after splitting."""
+        return [word.format(python=sys.executable, host=self.dashboard_host,
+                            port=self.dashboard_port)
+                for word in shlex.split(self.dashboard_command)]
