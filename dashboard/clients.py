@@ -72,9 +72,12 @@ class ExplainerClient:
         self.session, self.url = session, base_url.rstrip("/") + "/explain"
         self.timeout = aiohttp.ClientTimeout(total=timeout)
 
-    async def explain(self, photos: Sequence[bytes]) -> list[bytes | None]:
-        """Overlay JPEGs in one batched call; None for a photo the explainer could not explain."""
-        body = {"instances": [{"b64": base64.b64encode(p).decode("ascii")} for p in photos]}
+    async def draw(self, photos: Sequence[bytes],
+                   heatmaps: Sequence[list[list[float]]]) -> list[bytes | None]:
+        """Overlay JPEGs of the model's own heatmaps, in one batched call (the explainer only
+        draws them: no second forward pass); None for a photo it could not draw."""
+        body = {"instances": [{"b64": base64.b64encode(p).decode("ascii"), "heatmap": h}
+                              for p, h in zip(photos, heatmaps, strict=True)]}
         try:
             async with self.session.post(self.url, json=body, timeout=self.timeout) as r:
                 if r.status != 200:

@@ -52,7 +52,7 @@ def home(ready: bool) -> html.Div:
         dbc.Button("Let's play", id="play", size="lg", color="primary", disabled=not ready,
                    className="px-5 py-3 fs-1"),
         html.Div(id="home-status", className="mt-4 fs-4", children=None if ready else [
-            dbc.Spinner(size="sm", className="me-2"),
+            dbc.Spinner(size="sm", spinner_class_name="me-2"),
             "The AI is warming up… this page retries by itself.",
         ]),
         html.Div(id="home-alert", className="mt-3"),

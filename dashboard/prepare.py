@@ -1,9 +1,11 @@
-"""Prepare a game: draw the photos, then fetch them, the AI's guesses and its explanations
-concurrently (one event loop, one aiohttp session), with a timeout on every call.
+"""Prepare a game: draw the photos, download them concurrently, then one batched
+``:predict`` call for the AI's guesses and where it looked, and one batched ``/explain`` call
+to draw the overlays; one event loop, one aiohttp session, a timeout on every call.
 
-The original project fetched photo, prediction and explanation one after another for each
-round; here the 5 photos download at once, then one batched ``:predict`` and one batched
-``/explain`` run side by side.
+The model's ``gradcam`` signature returns the top-5 and the heatmap from one forward pass, and
+the explainer draws the heatmaps it is given, so the model runs once per photo. The original
+project fetched photo, prediction and explanation one after another for each round, and the
+explanation ran the model a second time.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import random
 from dataclasses import dataclass
 
 from dashboard.clients import ExplainerClient, ImageServerClient, Manifest, PoolPhoto, ServiceError
-from dashboard.game import Car, Game, Round
+from dashboard.game import Game, Round
 from model.client import ModelClient
 
 log = logging.getLogger(__name__)
@@ -45,10 +47,11 @@ async def fetch_photos(images: ImageServerClient, candidates: list[PoolPhoto],
     return fetched
 
 
-async def explain_or_none(explainer: ExplainerClient, photos: list[bytes]) -> list[bytes | None]:
+async def draw_or_none(explainer: ExplainerClient, photos: list[bytes],
+                       heatmaps: list[list[list[float]]]) -> list[bytes | None]:
     """A failed explainer costs the overlays ("explanation unavailable"), never the game."""
     try:
-        return await explainer.explain(photos)
+        return await explainer.draw(photos, heatmaps)
     except ServiceError as exc:
         log.warning("explanations unavailable", extra={"error": str(exc)})
         return [None] * len(photos)
@@ -61,8 +64,9 @@ async def prepare_game(services: Services, manifest: Manifest, rounds: int,
     candidates = rng.sample(manifest.photos, len(manifest.photos))
     chosen = await fetch_photos(services.images, candidates, rounds)
     photos = [data for _, data in chosen]
-    predictions, overlays = await asyncio.gather(
-        services.model.predict(photos), explain_or_none(services.explainer, photos))
+    cams = await services.model.gradcam(photos)
+    overlays = await draw_or_none(services.explainer, photos, [c.heatmap for c in cams])
+    predictions = [c.prediction for c in cams]
     cars = {car.class_name: car for car in manifest.cars}
     unknown = {c for p in predictions for c in p.classes} - cars.keys()
     if unknown:

@@ -117,3 +117,22 @@ def test_concurrent_double_clicks_record_one_guess():
     for t in threads:
         t.join()
     assert results.count(True) == 1
+
+
+def test_every_page_builds_in_every_state():
+    """Components only, no server: a page that fails to build is a blank screen in the browser."""
+    from dashboard import layout
+
+    game = make_game()
+    game.rounds[0].overlay = b"\xff\xd8jpeg"
+    for ready in (True, False):
+        assert layout.home(ready)
+    assert layout.header(None) and layout.header(game)
+    assert layout.attempt(game, [M3, X5, R8])
+    game.guess(0, X5)
+    assert layout.result(game)  # with an overlay
+    game.next_round(0)
+    game.guess(1, R8)
+    assert layout.result(game)  # "explanation unavailable", and the last round
+    game.next_round(1)
+    assert layout.finish(game) and layout.header(game)

@@ -1,0 +1,532 @@
+"""The game in a real browser (Debian's Chromium through Playwright) against the real stack.
+
+The model server, explainer, image server and dashboard (gunicorn) run as processes on free
+loopback ports. The tests play as a visitor would, and read everything from the pages; the only
+outside knowledge is the photo pool the test prepared itself (photo bytes -> class, as the image
+server's manifest says), used to aim guesses (exact, make only, wrong) and to check that each
+result reveals the answer of the photo that was shown. Colours and points are checked against
+the rules from the texts on the page: the same class is green (+3), the same make amber (+1),
+anything else red (+0).
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.servers import closed_url, dashboard, free_port, model_server
+
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+VIEWPORT = {"width": 1920, "height": 1080}
+TIMEOUT_MS = 30_000  # actions (a cold game is prepared while "Let's play" waits)
+EXPECT_MS = 15_000  # assertions: generous, the machine may be busy with the services
+ROUNDS = 5
+COLOURS = ("success", "warning", "danger")
+POINTS = {"success": 3, "warning": 1, "danger": 0}
+POINTS_TEXT = {"success": "+3 exact", "warning": "+1 make right", "danger": "+0"}
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.is_file(), reason="Debian's Chromium is not installed (apt-get install chromium)")
+
+
+# --- the photo pool, as the test prepared it ------------------------------------------------
+
+@dataclass(frozen=True)
+class Car:
+    class_name: str
+    make: str
+
+
+class PhotoPool:
+    """What the test knows of the pool: which class each photo is, and every class's make."""
+
+    def __init__(self, pool_dir: Path) -> None:
+        manifest = json.loads((pool_dir / "manifest.json").read_text())
+        self.cars = [Car(c["class_name"], c["make"]) for c in manifest["classes"]]
+        self.by_digest: dict[str, Car] = {}
+        for photo in manifest["photos"]:
+            data = (pool_dir / "photos" / photo["file"]).read_bytes()
+            self.by_digest[hashlib.sha256(data).hexdigest()] = Car(photo["class_name"],
+                                                                   photo["make"])
+
+    def answer(self, src: str) -> Car:
+        """The class of the photo shown as a ``data:image/jpeg;base64,...`` src."""
+        prefix = "data:image/jpeg;base64,"
+        assert src.startswith(prefix), src[:60]
+        return self.by_digest[hashlib.sha256(base64.b64decode(src[len(prefix):])).hexdigest()]
+
+    def aim(self, answer: Car, outcome: str) -> Car | None:
+        """A guess that should come out as ``outcome`` for ``answer``; None if there is none
+        (a make with a single class has no "right make, wrong model" guess)."""
+        if outcome == "success":
+            return answer
+        if outcome == "warning":
+            return next((c for c in self.cars
+                         if c.make == answer.make and c.class_name != answer.class_name), None)
+        return next(c for c in self.cars if c.make != answer.make)
+
+
+# --- a visitor: one browser context, everything it logs and loads recorded -------------------
+
+def make_of(class_name: str, makes: list[str]) -> str:
+    """A class's make, as the make picker lists it (longest match: "AM General", "Ram")."""
+    found = [m for m in makes if class_name.startswith(m + " ")]
+    assert found, f"no make in the picker for {class_name!r}"
+    return max(found, key=len)
+
+
+def colour_of(class_name: str, answer: str, makes: list[str], make: str | None = None) -> str:
+    """The rule: exact class green, right make amber, else red."""
+    if class_name == answer:
+        return "success"
+    return "warning" if (make or make_of(class_name, makes)) == make_of(answer, makes) else "danger"
+
+
+@dataclass
+class Result:
+    """What a result page shows."""
+
+    you: str
+    you_colour: str
+    you_points: str
+    ai: str
+    ai_colour: str
+    ai_points: str
+    answer: str
+    photo: str = field(repr=False)
+
+
+@dataclass
+class Visitor:
+    page: sync_api.Page
+    base: str
+    console_errors: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+    bad_responses: list[str] = field(default_factory=list)
+    failed_requests: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        page = self.page
+        page.on("console", lambda m: self.console_errors.append(m.text)
+                if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.console_errors.append(f"uncaught: {e}"))
+        page.on("request", lambda r: self.requests.append(r.url))
+        page.on("response", lambda r: self.bad_responses.append(f"{r.status} {r.url}")
+                if r.status >= 400 else None)
+        page.on("requestfailed", lambda r: self.failed_requests.append(f"{r.failure} {r.url}"))
+
+    # navigation
+    def open(self, path: str) -> None:
+        self.page.goto(self.base + path)
+
+    def expect_at(self, path: str) -> None:
+        expect(self.page).to_have_url(self.base + path)
+        # never a blank page: the routed page's own content is there
+        marker = {"/": "#play", "/attempt": "#photo", "/result": "#answer",
+                  "/finish": "#verdict"}[path]
+        expect(self.page.locator(marker)).to_be_visible()
+
+    def header(self) -> tuple[int, int, str]:
+        loc = self.page.locator
+        return (int(loc("#score-you").inner_text()), int(loc("#score-ai").inner_text()),
+                loc("#round-label").inner_text())
+
+    def expect_header(self, you: int, ai: int, label: str) -> None:
+        expect(self.page.locator("#score-you")).to_have_text(str(you))
+        expect(self.page.locator("#score-ai")).to_have_text(str(ai))
+        expect(self.page.locator("#round-label")).to_have_text(label)
+
+    # playing
+    def start(self) -> list[str]:
+        """Home, "Let's play", the first photo; returns the makes the picker offers."""
+        self.open("/")
+        play = self.page.locator("#play")
+        expect(play).to_be_enabled()
+        play.click()
+        self.expect_at("/attempt")
+        return self.makes()
+
+    def makes(self) -> list[str]:
+        labels = self.page.locator("#make label")
+        expect(labels.first).to_be_visible()
+        return labels.all_inner_texts()
+
+    def photo(self) -> str:
+        return self.page.locator("#photo").get_attribute("src")
+
+    def pick_make(self, make: str) -> None:
+        self.page.locator("#make").get_by_text(make, exact=True).click()
+        expect(self.page.locator("#model-hint")).to_contain_text(f" {make} models")
+        expect(self.page.locator("#model label").first).to_be_visible()
+        expect(self.page.locator("#guess")).to_be_disabled()
+
+    def pick_model(self, class_name: str) -> None:
+        option = self.page.locator("#model .form-check").filter(
+            has=self.page.locator(f"input[value={json.dumps(class_name)}]"))
+        option.locator("label").click()
+        expect(option.locator("input")).to_be_checked()
+        expect(self.page.locator("#guess")).to_be_enabled()
+
+    def choose(self, car: Car) -> None:
+        expect(self.page.locator("#guess")).to_be_disabled()
+        self.pick_make(car.make)
+        self.pick_model(car.class_name)
+
+    def guess(self) -> Result:
+        self.page.locator("#guess").click()
+        self.expect_at("/result")
+        return self.result()
+
+    def result(self) -> Result:
+        loc = self.page.locator
+
+        def line(id_: str, who: str) -> tuple[str, str, str]:
+            alert = loc(id_)
+            classes = alert.get_attribute("class").split()
+            colours = [c for c in COLOURS if f"alert-{c}" in classes]
+            assert len(colours) == 1, classes
+            name, points = alert.locator("span").all_inner_texts()
+            assert name.startswith(f"{who}: "), name
+            return name.removeprefix(f"{who}: "), colours[0], points
+
+        you, you_colour, you_points = line("#your-guess", "You")
+        ai, ai_colour, ai_points = line("#ai-guess", "The AI")
+        answer = loc("#answer").inner_text()
+        assert answer.startswith("Correct answer: "), answer
+        photo = loc("#box-photo img").get_attribute("src")
+        return Result(you, you_colour, you_points, ai, ai_colour, ai_points,
+                      answer.removeprefix("Correct answer: "), photo)
+
+    def next(self, last: bool) -> None:
+        button = self.page.locator("#next")
+        expect(button).to_have_text("See who won" if last else "Next round")
+        button.click()
+        self.expect_at("/finish" if last else "/attempt")
+
+    def foreign_requests(self) -> list[str]:
+        return [u for u in self.requests
+                if not (u.startswith(self.base + "/") or u.startswith("data:"))]
+
+    def assert_clean(self) -> None:
+        assert self.console_errors == []
+        assert self.bad_responses == []
+        assert self.foreign_requests() == []
+
+
+@pytest.fixture(scope="module")
+def pool(photo_pool_dir: Path) -> PhotoPool:
+    return PhotoPool(photo_pool_dir)
+
+
+@pytest.fixture(scope="module")
+def game_url(model_server_url: str, explainer_url: str, image_server_url: str) -> Iterator[str]:
+    """The dashboard with all three services up."""
+    with dashboard(model_server_url, explainer_url, image_server_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[sync_api.Browser]:
+    expect.set_options(timeout=EXPECT_MS)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def visitor(browser: sync_api.Browser) -> Iterator[Callable[[str], Visitor]]:
+    """Makes visitors (a fresh browser context each: its own tab, its own session)."""
+    contexts: list[sync_api.BrowserContext] = []
+
+    def new(base: str) -> Visitor:
+        context = browser.new_context(viewport=VIEWPORT)
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        return Visitor(context.new_page(), base)
+
+    yield new
+    for context in contexts:
+        context.close()
+
+
+def check_result(result: Result, makes: list[str], photo: str, answer: Car,
+                 guessed: Car) -> None:
+    """A result page against the photo shown, the guess made and the rules: the colours and
+    points follow from the texts (the makes as the picker lists them)."""
+    assert result.photo == photo, "the result shows another photo than the one guessed"
+    assert result.answer == answer.class_name
+    assert result.you == guessed.class_name
+    assert result.you_colour == colour_of(result.you, result.answer, makes, guessed.make)
+    assert result.ai_colour == colour_of(result.ai, result.answer, makes)
+    assert result.you_points == POINTS_TEXT[result.you_colour]
+    assert result.ai_points == POINTS_TEXT[result.ai_colour]
+
+
+# --- 1. a whole game --------------------------------------------------------------------------
+
+def test_a_whole_game_scores_by_the_rules(game_url, pool, visitor):
+    v = visitor(game_url)
+    v.open("/")
+    v.expect_header(0, 0, "Ready?")
+    makes = v.start()
+    assert len(makes) == len(set(makes)) and {"Aston Martin", "AM General"} <= set(makes)
+    you = ai = 0
+    wanted = ["success", "warning", "danger"]  # each colour at least once, then exact hits
+    seen: list[tuple[str, str]] = []
+    recap = []
+    for n in range(1, ROUNDS + 1):
+        label = f"Round {n}/{ROUNDS}"
+        v.expect_header(you, ai, label)
+        photo = v.photo()
+        answer = pool.answer(photo)
+        aimed = next((g for o in [*wanted, "success"] if (g := pool.aim(answer, o))), answer)
+        if n == 2:  # changing the make clears the model: no guess until a model is picked again
+            v.choose(next(c for c in pool.cars if c.make != aimed.make))
+            v.pick_make(aimed.make)
+            v.pick_model(aimed.class_name)
+        else:
+            v.choose(aimed)
+        result = v.guess()
+        check_result(result, makes, photo, answer, aimed)
+        if result.you_colour in wanted:
+            wanted.remove(result.you_colour)
+        you += POINTS[result.you_colour]
+        ai += POINTS[result.ai_colour]
+        seen.append((result.you_colour, result.ai_colour))
+        recap.append(result)
+        v.expect_header(you, ai, label)
+
+        gradcam = v.page.locator("#box-gradcam")
+        expect(gradcam.locator("#overlay")).to_be_visible()  # the explainer is up
+        assert gradcam.locator("#overlay").evaluate("i => i.complete && i.naturalWidth > 0")
+        assert gradcam.locator("#overlay").get_attribute("src").startswith("data:image/jpeg")
+        top5 = v.page.locator("#box-top5 #top5")
+        expect(top5.locator("g.trace.bars g.point")).to_have_count(5)
+        ticks = top5.locator("g.ytick text").all_text_contents()
+        assert result.ai in ticks, ticks
+        v.next(last=n == ROUNDS)
+
+    assert wanted == [], f"never saw {wanted}: {seen}"
+    expect(v.page.locator("#verdict")).to_have_text(
+        "You win!" if you > ai else "The AI wins!" if ai > you else "It's a draw!")
+    expect(v.page.locator("#final-you")).to_have_text(str(you))
+    expect(v.page.locator("#final-ai")).to_have_text(str(ai))
+    v.expect_header(you, ai, f"Round {ROUNDS}/{ROUNDS}")
+    rows = v.page.locator("#recap tbody tr")
+    expect(rows).to_have_count(ROUNDS)
+    for row, result in zip(rows.all(), recap, strict=True):
+        cells = row.locator("td")
+        assert cells.nth(4).inner_text() == result.answer
+        for cell, (name, colour, points) in zip(
+                (cells.nth(2), cells.nth(3)),
+                ((result.you, result.you_colour, result.you_points),
+                 (result.ai, result.ai_colour, result.ai_points)), strict=True):
+            badge = cell.locator(".badge")
+            assert badge.inner_text() == f"{name} ({points})"
+            assert f"bg-{colour}" in badge.get_attribute("class").split()
+    v.assert_clean()
+
+
+# --- 2. sessions are apart --------------------------------------------------------------------
+
+def test_two_visitors_at_once_never_see_each_others_game(game_url, pool, visitor):
+    """A always guesses exactly, B always the wrong make; their steps interleave."""
+    a, b = visitor(game_url), visitor(game_url)
+    makes = a.start()
+    b.start()
+    ai_a = ai_b = 0
+    photos_a, photos_b = [], []
+    for n in range(1, ROUNDS + 1):
+        label = f"Round {n}/{ROUNDS}"
+        photo_a, photo_b = a.photo(), b.photo()
+        photos_a.append(photo_a)
+        photos_b.append(photo_b)
+        answer_a, answer_b = pool.answer(photo_a), pool.answer(photo_b)
+        wrong_b = pool.aim(answer_b, "danger")
+        a.pick_make(answer_a.make)
+        b.pick_make(wrong_b.make)
+        a.pick_model(answer_a.class_name)
+        b.pick_model(wrong_b.class_name)
+
+        result_a = a.guess()
+        check_result(result_a, makes, photo_a, answer_a, answer_a)
+        ai_a += POINTS[result_a.ai_colour]
+        # A's guess left B where it was: same round, same photo, its pick still there
+        b.expect_at("/attempt")
+        b.expect_header(0, ai_b, label)
+        assert b.photo() == photo_b
+        expect(b.page.locator("#guess")).to_be_enabled()
+
+        result_b = b.guess()
+        check_result(result_b, makes, photo_b, answer_b, wrong_b)
+        assert result_b.you_colour == "danger"
+        ai_b += POINTS[result_b.ai_colour]
+        b.expect_header(0, ai_b, label)
+        # ... and B's guess did not touch A's result
+        a.page.reload()
+        a.expect_at("/result")
+        assert a.result() == result_a
+        a.expect_header(3 * n, ai_a, label)
+
+        a.next(last=n == ROUNDS)
+        if n < ROUNDS:  # B still looks at its round-n result while A moved on
+            a.expect_header(3 * n, ai_a, f"Round {n + 1}/{ROUNDS}")
+            b.page.reload()
+            b.expect_at("/result")
+            b.expect_header(0, ai_b, label)
+        b.next(last=n == ROUNDS)
+
+    assert photos_a != photos_b
+    for v, you, ai in ((a, 3 * ROUNDS, ai_a), (b, 0, ai_b)):
+        expect(v.page.locator("#final-you")).to_have_text(str(you))
+        expect(v.page.locator("#final-ai")).to_have_text(str(ai))
+        v.assert_clean()
+
+
+# --- 3. refreshes and out-of-order visits ---------------------------------------------------
+
+def test_refresh_and_out_of_order_visits_land_on_the_right_page(game_url, pool, visitor):
+    stranger = visitor(game_url)
+    for path in ("/attempt", "/result", "/finish", "/nope"):
+        stranger.open(path)  # no game in this session: home, whatever was asked
+        stranger.expect_at("/")
+        stranger.expect_header(0, 0, "Ready?")
+
+    v = visitor(game_url)
+    v.start()
+    v.page.reload()  # a refresh keeps the game
+    v.expect_at("/attempt")
+    v.expect_header(0, 0, f"Round 1/{ROUNDS}")
+    photo = v.photo()
+    for path in ("/result", "/finish", "/attempt"):  # no result before a guess, no finish
+        v.open(path)
+        v.expect_at("/attempt")
+        assert v.photo() == photo
+
+    answer = pool.answer(photo)
+    v.choose(answer)
+    result = v.guess()
+    for go in (lambda: v.open("/attempt"), v.page.go_back, v.page.reload,
+               lambda: v.open("/finish")):
+        go()  # the guess is in: back to the attempt shows the result, unchanged
+        v.expect_at("/result")
+        assert v.result() == result
+        expect(v.page.locator("#guess")).to_have_count(0)
+        v.expect_header(3, POINTS[result.ai_colour], f"Round 1/{ROUNDS}")
+
+    v.next(last=False)
+    scores = v.header()[:2]
+    photo = v.photo()
+    v.page.reload()
+    v.expect_at("/attempt")
+    v.expect_header(*scores, f"Round 2/{ROUNDS}")
+    assert v.photo() == photo
+    v.open("/nope")  # an unknown path: home (the game is kept)
+    v.expect_at("/")
+    v.expect_header(0, 0, "Ready?")
+
+    v.open("/attempt")  # the game is still there, at round 2
+    v.expect_at("/attempt")
+    assert v.photo() == photo
+    for n in range(2, ROUNDS + 1):
+        v.choose(pool.answer(v.photo()))
+        v.guess()
+        v.next(last=n == ROUNDS)
+    final = v.page.locator("#final-you").inner_text(), v.page.locator("#final-ai").inner_text()
+    for path in ("/attempt", "/result", "/finish"):  # after the last round: the finish
+        v.open(path)
+        v.expect_at("/finish")
+        assert (v.page.locator("#final-you").inner_text(),
+                v.page.locator("#final-ai").inner_text()) == final
+    for v_ in (stranger, v):
+        v_.assert_clean()
+
+
+# --- 4. nothing from outside, no errors -------------------------------------------------------
+
+def test_a_game_loads_nothing_from_outside_and_logs_no_errors(game_url, pool, visitor):
+    v = visitor(game_url)
+    v.start()
+    for n in range(1, ROUNDS + 1):
+        v.choose(pool.aim(pool.answer(v.photo()), "danger"))
+        v.guess()
+        expect(v.page.locator("#top5 g.point")).to_have_count(5)
+        v.next(last=n == ROUNDS)
+    v.page.locator("#play").click()  # "Play again"
+    v.expect_at("/attempt")
+
+    assert v.console_errors == []
+    assert v.bad_responses == []
+    assert v.failed_requests == []
+    assert v.foreign_requests() == []
+    assert f"{game_url}/assets/bootstrap.min.css" in {u.split("?")[0] for u in v.requests}
+    styled = v.page.evaluate("""() => ({
+        sheets: [...document.styleSheets].map(s => s.href).filter(Boolean),
+        guess: getComputedStyle(document.querySelector('#guess')).backgroundColor,
+    })""")
+    assert all(h.startswith(game_url + "/") for h in styled["sheets"]), styled
+    assert styled["guess"] == "rgb(25, 135, 84)", styled  # Bootstrap's btn-success applies
+
+
+# --- 5. a service down --------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def no_explainer_url(model_server_url: str, image_server_url: str) -> Iterator[str]:
+    with dashboard(model_server_url, closed_url(), image_server_url) as url:
+        yield url
+
+
+def test_without_the_explainer_the_game_plays_with_no_explanations(no_explainer_url, pool,
+                                                                   visitor):
+    v = visitor(no_explainer_url)
+    makes = v.start()
+    for n in range(1, ROUNDS + 1):
+        photo = v.photo()
+        answer = pool.answer(photo)
+        v.choose(answer)
+        check_result(v.guess(), makes, photo, answer, answer)
+        expect(v.page.locator("#box-gradcam #overlay-missing")).to_have_text(
+            "Explanation unavailable")
+        expect(v.page.locator("#overlay")).to_have_count(0)
+        expect(v.page.locator("#top5 g.point")).to_have_count(5)
+        v.next(last=n == ROUNDS)
+    expect(v.page.locator("#final-you")).to_have_text(str(3 * ROUNDS))
+    v.assert_clean()
+
+
+def test_without_the_model_the_home_page_waits_for_the_ai_then_plays(
+        explainer_url, image_server_url, visitor):
+    model_port = free_port()  # nothing listens there yet
+    model_url = f"http://127.0.0.1:{model_port}"
+    with dashboard(model_url, explainer_url, image_server_url) as url:
+        v = visitor(url)
+        v.open("/attempt")  # no game can have started
+        v.expect_at("/")
+        status, play = v.page.locator("#home-status"), v.page.locator("#play")
+        expect(status).to_contain_text("The AI is warming up")
+        expect(play).to_be_disabled()
+        calls = sum("_dash-update-component" in u for u in v.requests)
+        v.page.wait_for_timeout(3500)  # the page's own retry (every 3 s) ran: still no AI
+        assert sum("_dash-update-component" in u for u in v.requests) > calls
+        expect(status).to_contain_text("The AI is warming up")
+        expect(play).to_be_disabled()
+
+        with model_server(model_port):  # the AI comes up: the page notices by itself
+            expect(play).to_be_enabled(timeout=TIMEOUT_MS)
+            expect(status).to_be_empty()
+            play.click()
+            v.expect_at("/attempt")
+            v.expect_header(0, 0, f"Round 1/{ROUNDS}")
+            v.assert_clean()
+            v.page.close()
