@@ -114,6 +114,7 @@ def play_to_photo(settings: Settings, runs: int) -> dict:
             page = browser.new_page(viewport={"width": 1920, "height": 1080})  # a new visitor
             page.goto(settings.dashboard_url + "/")
             page.wait_for_selector("#play:not([disabled])")
+            page.wait_for_load_state("networkidle")  # a visitor clicks a page that has loaded
             samples.append(page.evaluate(CLICK_TO_PHOTO))
             page.close()
         browser.close()

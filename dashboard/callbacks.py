@@ -13,15 +13,17 @@ from dashboard.runtime import NOT_READY, Runtime
 
 log = logging.getLogger(__name__)
 URL = Output("url", "pathname", allow_duplicate=True)
+# Buttons render the page they lead to in the same response as the new URL (one round trip
+# instead of two); the URL change then re-runs ``show``, which renders the same page again.
+PAGE = Output("page", "children", allow_duplicate=True)
+HEADER = Output("header", "children", allow_duplicate=True)
 
 
 def register(app: Dash, runtime: Runtime) -> None:
     store = runtime.store
 
-    @app.callback(Output("page", "children"), Output("header", "children"), URL,
-                  Input("url", "pathname"), State("session", "data"),
-                  prevent_initial_call="initial_duplicate")
-    def show(pathname: str | None, session_id: str):
+    def render(session_id: str, pathname: str | None) -> tuple:
+        """(page, header, path) for a visit to ``pathname``: the page the game's state allows."""
         game = store.get(session_id)
         target = route(game, pathname)
         if target == ATTEMPT:
@@ -32,10 +34,15 @@ def register(app: Dash, runtime: Runtime) -> None:
             page = layout.finish(game)
         else:
             page = layout.home(runtime.ready())
-        return page, layout.header(game if target != HOME else None), (
-            target if target != pathname else no_update)
+        return page, layout.header(game if target != HOME else None), target
 
-    @app.callback(URL, Output("home-alert", "children"), Input("play", "n_clicks"),
+    @app.callback(PAGE, HEADER, URL, Input("url", "pathname"), State("session", "data"),
+                  prevent_initial_call="initial_duplicate")
+    def show(pathname: str | None, session_id: str):
+        page, header, target = render(session_id, pathname)
+        return page, header, target if target != pathname else no_update
+
+    @app.callback(PAGE, HEADER, URL, Output("home-alert", "children"), Input("play", "n_clicks"),
                   State("session", "data"), prevent_initial_call=True)
     def play(clicks: int | None, session_id: str):
         if not clicks:
@@ -44,9 +51,10 @@ def register(app: Dash, runtime: Runtime) -> None:
             runtime.new_game(session_id)
         except NOT_READY as exc:
             log.warning("game could not start", extra={"error": str(exc)})
-            return no_update, dbc.Alert("The AI is not ready yet. Please try again in a moment.",
-                                        color="warning", className="fs-4")
-        return ATTEMPT, None
+            alert = dbc.Alert("The AI is not ready yet. Please try again in a moment.",
+                              color="warning", className="fs-4")
+            return no_update, no_update, no_update, alert
+        return *render(session_id, ATTEMPT), None
 
     @app.callback(Output("home-status", "children"), Output("play", "disabled"),
                   Output("retry", "disabled"), Input("retry", "n_intervals"),
@@ -68,7 +76,7 @@ def register(app: Dash, runtime: Runtime) -> None:
     def guess_ready(class_name: str | None) -> bool:
         return not class_name
 
-    @app.callback(URL, Input("guess", "n_clicks"), State("model", "value"),
+    @app.callback(PAGE, HEADER, URL, Input("guess", "n_clicks"), State("model", "value"),
                   State("round-index", "data"), State("session", "data"),
                   prevent_initial_call=True)
     def guess(clicks: int | None, class_name: str | None, index: int, session_id: str):
@@ -76,12 +84,12 @@ def register(app: Dash, runtime: Runtime) -> None:
         if not clicks or class_name not in cars:
             raise PreventUpdate
         store.update(session_id, lambda game: game.guess(index, cars[class_name]))
-        return RESULT
+        return render(session_id, RESULT)
 
-    @app.callback(URL, Input("next", "n_clicks"), State("round-index", "data"),
+    @app.callback(PAGE, HEADER, URL, Input("next", "n_clicks"), State("round-index", "data"),
                   State("session", "data"), prevent_initial_call=True)
     def next_round(clicks: int | None, index: int, session_id: str):
         if not clicks:
             raise PreventUpdate
-        page = store.update(session_id, lambda game: (game.next_round(index), game.page())[1])
-        return page or HOME
+        store.update(session_id, lambda game: game.next_round(index))
+        return render(session_id, ATTEMPT)  # the state decides: the next attempt, or the finish
