@@ -5,9 +5,9 @@ PHOTO_MAX_AGE); make the pool first with ``python -m image_server.prepare``.
 """
 from __future__ import annotations
 
-import argparse
 import logging
 
+from common.cli import answer_help
 from common.logs import setup_logging
 from common.web import run
 from image_server.app import create_app
@@ -18,10 +18,7 @@ log = logging.getLogger("image_server")
 
 
 def main() -> None:
-    summary, details = __doc__.split("\n\n", 1)
-    argparse.ArgumentParser(
-        prog="python -m image_server", description=summary, epilog=details
-    ).parse_args()  # for --help
+    answer_help("python -m image_server", __doc__)
     settings = Settings()
     setup_logging("image_server", settings.log_level)
     try:

@@ -5,9 +5,9 @@ Reads the photos from ``$CARS_DATA_DIR`` and the split and classes from the mode
 """
 from __future__ import annotations
 
-import argparse
 import logging
 
+from common.cli import answer_help
 from common.logs import setup_logging
 from image_server.pool import prepare_pool
 from image_server.settings import Settings
@@ -17,10 +17,7 @@ log = logging.getLogger("image_server.prepare")
 
 
 def main() -> None:
-    summary, details = __doc__.split("\n\n", 1)
-    argparse.ArgumentParser(
-        prog="python -m image_server.prepare", description=summary, epilog=details
-    ).parse_args()  # for --help
+    answer_help("python -m image_server.prepare", __doc__)
     settings = Settings()
     setup_logging("image_server", settings.log_level)
     try:

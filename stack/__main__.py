@@ -8,11 +8,11 @@ stderr as JSON lines, these messages to stdout.
 """
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from common.cli import answer_help
 from model.contract import MODEL_NAME
 from stack.settings import Settings
 from stack.supervisor import (
@@ -102,8 +102,7 @@ def play(supervisor: Supervisor, settings: Settings) -> int:
 
 
 def main() -> int:
-    argparse.ArgumentParser(prog="python -m stack", description=__doc__.split("\n\n")[0],
-                            epilog=__doc__.split("\n\n", 1)[1]).parse_args()  # for --help
+    answer_help("python -m stack", __doc__)
     try:
         settings = Settings()
     except ValidationError as exc:
