@@ -77,15 +77,19 @@ def attempt(game: Game, cars: list[Car]) -> dbc.Row:
     assert current is not None
     return dbc.Row(className="g-4", children=[
         dcc.Store(id="round-index", data=game.current),
-        dbc.Col(md=6, children=dbc.Card(dbc.CardBody(
-            _image(current.photo, id="photo", className="img-fluid w-100",
-                   style={"maxHeight": "72vh", "objectFit": "contain"})))),
+        dbc.Col(md=6, children=[
+            dbc.Card(dbc.CardBody(_image(current.photo, id="photo", className="img-fluid w-100",
+                                         style={"maxHeight": "60vh", "objectFit": "contain"}))),
+            # Under the photo, where the eyes are, and never pushed off screen by the pickers.
+            html.Div(className="d-flex align-items-center mt-3", children=[
+                dbc.Button("Guess", id="guess", size="lg", color="success", disabled=True,
+                           className="px-5 py-3 fs-3 me-4"),
+                html.Span("Choose a make first.", id="model-hint", className="text-muted fs-5"),
+            ]),
+        ]),
         dbc.Col(md=6, children=[
             html.H2("Which car is this?", className="display-6 mb-3"),
             *_pickers(cars),
-            html.Div(html.Span("Choose a make first.", id="model-hint", className="text-muted")),
-            dbc.Button("Guess", id="guess", size="lg", color="success", disabled=True,
-                       className="mt-3 px-5 py-3 fs-3"),
         ]),
     ])
 
