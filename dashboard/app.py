@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import atexit
+import logging
+import time
 from pathlib import Path
 
 import dash
@@ -11,6 +13,8 @@ from common.logs import setup_logging
 from dashboard import callbacks, layout
 from dashboard.runtime import Runtime
 from dashboard.settings import Settings
+
+log = logging.getLogger("dashboard.access")
 
 
 def create_app(settings: Settings) -> dash.Dash:
@@ -30,6 +34,20 @@ def create_app(settings: Settings) -> dash.Dash:
     @app.server.get("/health")
     def health() -> flask.Response:
         return flask.jsonify(status="ok", ready_games=runtime.ready_games())
+
+    @app.server.before_request
+    def clock_in() -> None:
+        flask.g.started = time.perf_counter()
+
+    @app.server.after_request
+    def log_request(response: flask.Response) -> flask.Response:
+        """One JSON line per request with its latency, like the aiohttp services."""
+        log.info("request", extra={
+            "method": flask.request.method, "path": flask.request.path,
+            "status": response.status_code, "bytes_out": response.content_length,
+            "latency_ms": round((time.perf_counter() - flask.g.started) * 1000, 2),
+        })
+        return response
 
     return app
 

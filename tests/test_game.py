@@ -136,3 +136,18 @@ def test_every_page_builds_in_every_state():
     assert layout.result(game)  # "explanation unavailable", and the last round
     game.next_round(1)
     assert layout.finish(game) and layout.header(game)
+
+
+def test_the_dashboard_logs_each_request_with_its_latency(caplog):
+    from dashboard.app import create_app
+    from dashboard.settings import Settings
+    from tests.servers import closed_url
+
+    app = create_app(Settings(model_url=closed_url(), explainer_url=closed_url(),
+                              image_server_url=closed_url(), ready_games=0))
+    with caplog.at_level("INFO", logger="dashboard.access"):
+        response = app.server.test_client().get("/health")
+    assert response.status_code == 200 and response.json["status"] == "ok"
+    [record] = [r for r in caplog.records if r.name == "dashboard.access"]
+    assert (record.method, record.path, record.status) == ("GET", "/health", 200)
+    assert record.latency_ms >= 0
