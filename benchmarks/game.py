@@ -2,7 +2,8 @@
 
     python benchmarks/game.py [--runs 10]
 
-Starts the whole system locally (``stack.start_all``, as ``make play`` does, on free ports)
+Starts the whole system locally (``stack.system.start_all``, as ``make play`` does, on free
+ports)
 and reports, measured side by side in one run:
 - time to prepare a game cold (nothing prepared ahead, manifest already read): ours
   (``dashboard.prepare``: the 5 photos downloaded at once, one batched ``:predict`` giving the
@@ -32,9 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from dashboard.clients import ExplainerClient, ImageServerClient, Manifest
 from dashboard.prepare import Services, prepare_game
 from model.client import ModelClient
-from stack.__main__ import start_all
 from stack.settings import Settings
 from stack.supervisor import Supervisor, free_port
+from stack.system import start_all
 
 REPO = Path(__file__).resolve().parent.parent
 ROUNDS = 5

@@ -167,6 +167,13 @@ def result(game: Game) -> html.Div:
     ])
 
 
+def _recap_cell(guess: Car | None, answer: Car) -> html.Td:
+    colour, points_text = _verdict(guess, answer)
+    name = guess.class_name if guess else "—"
+    return html.Td(dbc.Badge(f"{name} ({points_text})", color=colour,
+                             className="fs-6 text-wrap text-start"))
+
+
 def finish(game: Game) -> html.Div:
     you, ai = game.scores()
     rows = []
@@ -174,11 +181,7 @@ def finish(game: Game) -> html.Div:
         rows.append(html.Tr([
             html.Td(number, className="fs-5"),
             html.Td(_image(played.photo, style={"height": "70px"}, className="rounded")),
-            *(html.Td(dbc.Badge(f"{guess.class_name if guess else '—'} "
-                                f"({_verdict(guess, played.answer)[1]})",
-                                color=_verdict(guess, played.answer)[0],
-                                className="fs-6 text-wrap text-start"))
-              for guess in (played.guess, played.ai_guess)),
+            *(_recap_cell(guess, played.answer) for guess in (played.guess, played.ai_guess)),
             html.Td(played.answer.class_name, className="fs-5"),
         ]))
     return html.Div(className="text-center", children=[

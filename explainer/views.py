@@ -80,8 +80,8 @@ def _heatmap(instance: dict) -> np.ndarray | None:
         heatmap = np.asarray(instance["heatmap"], dtype=np.float32)
     except (TypeError, ValueError) as exc:
         raise web.HTTPBadRequest(text=f"heatmap must be a 2-D array of numbers: {exc}") from exc
-    if heatmap.ndim != 2 or not 0 < max(heatmap.shape) <= MAX_HEATMAP_SIDE or min(
-            heatmap.shape) < 1 or not np.isfinite(heatmap).all():
+    if (heatmap.ndim != 2 or heatmap.size == 0 or max(heatmap.shape) > MAX_HEATMAP_SIDE
+            or not np.isfinite(heatmap).all()):
         raise web.HTTPBadRequest(
             text=f"heatmap must be a finite 2-D array, at most {MAX_HEATMAP_SIDE} per side")
     return np.clip(heatmap, 0.0, 1.0)

@@ -20,8 +20,8 @@ from model.contract import DEFAULT_EXPORT_DIR, SPLIT_ASSET
 METRICS_FILE = "metrics.json"
 
 
-def predict_probabilities(version_dir: Path, files: list[Path], batch: int = 32) -> np.ndarray:
-    serve = tf.saved_model.load(str(version_dir)).signatures["serving_default"]
+def predict_probabilities(serve, files: list[Path], batch: int = 32) -> np.ndarray:
+    """``serve``: a loaded export's ``serving_default`` signature."""
     out = []
     for start in tqdm(range(0, len(files), batch), desc="evaluate", unit="batch"):
         photos = [f.read_bytes() for f in files[start : start + batch]]
@@ -62,10 +62,16 @@ def accuracy_report(probabilities: np.ndarray, labels: np.ndarray,
     }
 
 
+def evaluate_photos(serve, root: Path, photos: list[dataset.Photo],
+                    classes: list[dataset.CarClass]) -> dict:
+    probabilities = predict_probabilities(serve, [root / "images" / p.file for p in photos])
+    return accuracy_report(probabilities, np.array([p.index for p in photos]), classes)
+
+
 def evaluate_export(version_dir: Path, root: Path, photos: list[dataset.Photo],
                     classes: list[dataset.CarClass]) -> dict:
-    probabilities = predict_probabilities(version_dir, [root / "images" / p.file for p in photos])
-    return accuracy_report(probabilities, np.array([p.index for p in photos]), classes)
+    serve = tf.saved_model.load(str(version_dir)).signatures["serving_default"]
+    return evaluate_photos(serve, root, photos, classes)
 
 
 def write_metrics(metrics: dict, version_dir: Path) -> Path:
