@@ -15,9 +15,8 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # gunicorn through this interpreter, so the virtualenv's copy runs even when it is not on PATH.
-DASHBOARD_COMMAND = ("{python} -m gunicorn --worker-class gthread --workers 1 --threads 8 "
-                     "--bind {host}:{port} --graceful-timeout 10 --no-control-socket "
-                     "'dashboard.app:create_server()'")
+DASHBOARD_COMMAND = ("{python} -m gunicorn --config python:dashboard.gunicorn_conf "
+                     "--bind {host}:{port} 'dashboard.app:create_server()'")
 # Where a client reaches a server that listens on every interface.
 _LOCAL_FOR_WILDCARD = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}
 

@@ -233,9 +233,8 @@ def test_defaults_are_the_services_own_ports_and_gunicorn_serves_the_dashboard(m
     assert [port for _, _, port in settings.listeners()] == [8501, 8500, 8081, 5001, 8050]
     assert settings.startup_timeout == 180
     assert settings.dashboard_argv() == [
-        sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--workers", "1",
-        "--threads", "8", "--bind", "127.0.0.1:8050", "--graceful-timeout", "10",
-        "--no-control-socket", "dashboard.app:create_server()"]
+        sys.executable, "-m", "gunicorn", "--config", "python:dashboard.gunicorn_conf",
+        "--bind", "127.0.0.1:8050", "dashboard.app:create_server()"]
 
 
 def test_services_on_every_interface_are_called_on_loopback():
