@@ -13,7 +13,7 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[model,explainer,image-server,dashboard,test]'
+	$(PY) -m pip install -q -e '.[model,explainer,image-server,dashboard,stack,test]'
 	touch $@
 
 # Debian packages the tests drive for real: nginx (the image server's Docker config) and

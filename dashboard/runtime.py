@@ -28,7 +28,7 @@ NOT_READY = (ModelError, ServiceError, TimeoutError)
 class Runtime:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.store = MemoryStore(settings.game_ttl, settings.max_games)
+        self.store = MemoryStore(settings.game_ttl, 20_000)  # replaced by open_store(settings)
         self._rng = random.Random()
         self._ready: deque[Game] = deque()
         self._manifest: Manifest | None = None

@@ -1,8 +1,12 @@
 """Dashboard settings, from ``DASHBOARD_*`` environment variables."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
@@ -14,6 +18,10 @@ class Settings(BaseSettings):
     request_timeout: float = Field(10.0, gt=0, description="seconds per call to a service")
     rounds: int = Field(5, ge=1, le=20)
     ready_games: int = Field(2, ge=0, description="games prepared ahead for the next visitors")
+    # The game store: "" is the embedded on-disk store in store_dir (survives restarts, shared
+    # by the workers of one machine); "memory:" keeps games in the process (tests).
+    store_url: str = ""
+    store_dir: Path = REPO / ".cache" / "dashboard" / "games"
+    store_max_bytes: int = Field(512 * 1024 * 1024, gt=0, description="the store's size bound")
     game_ttl: float = Field(6 * 3600, gt=0, description="seconds a game is kept after last use")
-    max_games: int = Field(20_000, gt=0)
     log_level: str = "INFO"
