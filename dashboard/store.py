@@ -1,60 +1,309 @@
 """Server-side game state, one game per browser session id (never a module-level game).
 
-``MemoryStore`` serves one process (the dashboard runs one gunicorn worker with threads);
-several workers would need a shared store with the same three methods.
+``DiskStore``, the default, keeps games in one SQLite file through diskcache: every gunicorn
+worker of the machine shares it, and a game in progress survives a restart of the dashboard.
+``MemoryStore`` keeps them in the process, for tests. Both hold serialized games, so both are
+bounded in bytes as well as in age, and a game that is read is the caller's own copy: only
+``put`` and ``update`` change what is stored.
+
+Games are pickled (only this module writes the store) behind a header that names the shape of
+the game's dataclasses, and read back by an unpickler that builds nothing but those classes:
+a game saved by other code, a damaged entry or a crafted one reads as "no game", never a crash.
 """
 from __future__ import annotations
 
+import abc
+import contextlib
+import fcntl
+import hashlib
+import io
+import logging
+import pickle
+import re
+import sqlite3
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import fields
+from pathlib import Path
 from typing import Protocol, TypeVar
 
+import diskcache
+from diskcache.core import MODE_RAW
+
+from dashboard import game as game_module
 from dashboard.game import Game
+from dashboard.settings import Settings
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+MAX_KEY = 64
+KEY = re.compile(r"[A-Za-z0-9_-]+")
+MEMORY_URL = "memory:"
+
+
+class StoreBusy(TimeoutError):
+    """Another process held the store's lock too long (e.g. a worker frozen mid-write)."""
 
 
 class GameStore(Protocol):
+    """One game per session id; ``update`` is an atomic read-modify-write of the game."""
+
     def get(self, session_id: str) -> Game | None: ...
     def put(self, session_id: str, game: Game) -> None: ...
     def update(self, session_id: str, change: Callable[[Game], T]) -> T | None: ...
+    def delete(self, session_id: str) -> None: ...
+    def close(self) -> None: ...
 
 
-class MemoryStore:
-    """Thread-safe; forgets games unused for ``ttl`` seconds, and the oldest beyond ``limit``."""
+def open_store(settings: Settings) -> GameStore:
+    """The store ``settings.store_url`` names; anything else stops the start-up with why."""
+    url = settings.store_url
+    if url == MEMORY_URL:
+        return MemoryStore(max_bytes=settings.store_max_bytes, ttl=settings.game_ttl)
+    if url == "":
+        return DiskStore(settings.store_dir, max_bytes=settings.store_max_bytes,
+                         ttl=settings.game_ttl)
+    scheme = url.partition(":")[0][:20]  # never echo the rest: a URL may carry a password
+    raise ValueError(f"DASHBOARD_STORE_URL: unknown store {scheme!r}; use '' (on disk in "
+                     f"DASHBOARD_STORE_DIR) or {MEMORY_URL!r}")
 
-    def __init__(self, ttl: float, limit: int) -> None:
-        self.ttl, self.limit = ttl, limit
-        self._games: OrderedDict[str, tuple[float, Game]] = OrderedDict()
-        self._lock = threading.Lock()
 
-    def _evict(self, now: float) -> None:
-        while self._games:
-            oldest, (used, _) = next(iter(self._games.items()))
-            if now - used <= self.ttl and len(self._games) <= self.limit:
-                break
-            del self._games[oldest]
+def check_key(session_id: object) -> str:
+    """Refuse anything but a short plain string, whatever the caller checked before."""
+    if (not isinstance(session_id, str) or len(session_id) > MAX_KEY
+            or not KEY.fullmatch(session_id)):
+        raise ValueError(f"a session id is 1 to {MAX_KEY} letters, digits, '-' or '_'")
+    return session_id
+
+
+# --- serialization: the one place that turns a game into bytes and back ---
+
+def _shape() -> bytes:
+    """Changes with the fields of the stored dataclasses, so games that an older version of
+    the code saved read as no game instead of half-filled objects."""
+    shape = [(cls.__name__, [(f.name, str(f.type)) for f in fields(cls)])
+             for cls in (game_module.Game, game_module.Round, game_module.Car)]
+    return b"game:" + hashlib.sha256(repr(shape).encode()).digest()[:8]
+
+
+FORMAT = _shape()
+GAME_CLASSES = frozenset({"Game", "Round", "Car"})
+
+
+class _GameUnpickler(pickle.Unpickler):
+    """Builds only the game's own classes: a crafted entry cannot run code."""
+
+    def find_class(self, module: str, name: str) -> type:
+        if module == game_module.__name__ and name in GAME_CLASSES:
+            return getattr(game_module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not part of a game")
+
+
+def dumps(game: Game) -> bytes:
+    return FORMAT + pickle.dumps(game, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def loads(blob: object) -> Game | None:
+    """The stored game, or None for anything unreadable (old format, damaged, foreign)."""
+    if not isinstance(blob, bytes) or not blob.startswith(FORMAT):
+        return None
+    try:
+        game = _GameUnpickler(io.BytesIO(memoryview(blob)[len(FORMAT):])).load()
+    except Exception:  # any damage reads as "no game"; the entry is then dropped
+        return None
+    return game if isinstance(game, Game) else None
+
+
+# --- the stores ---
+
+class _BlobStore(abc.ABC):
+    """get/put/update/delete over serialized games, the same for every store; a subclass
+    provides the blob access, every call of it under ``_locked``."""
+
+    max_bytes: int
+
+    @abc.abstractmethod
+    def _locked(self) -> contextlib.AbstractContextManager[object]:
+        """Excludes every other reader and writer of the store (threads and processes)."""
+
+    @abc.abstractmethod
+    def _read(self, key: str) -> bytes | None:
+        """The stored blob, marked as just used (its age starts again)."""
+
+    @abc.abstractmethod
+    def _write(self, key: str, blob: bytes) -> None: ...
+
+    @abc.abstractmethod
+    def _remove(self, key: str) -> None: ...
+
+    def _load(self, key: str, blob: bytes) -> Game | None:
+        game = loads(blob)
+        if game is None:
+            log.warning("dropped an unreadable game")
+            self._remove(key)
+        return game
 
     def get(self, session_id: str) -> Game | None:
-        with self._lock:
-            now = time.monotonic()
-            self._evict(now)
-            if session_id not in self._games:
-                return None
-            game = self._games.pop(session_id)[1]
-            self._games[session_id] = (now, game)
-            return game
+        key = check_key(session_id)
+        with self._locked():
+            blob = self._read(key)
+            return None if blob is None else self._load(key, blob)
 
     def put(self, session_id: str, game: Game) -> None:
-        with self._lock:
-            self._games.pop(session_id, None)
-            self._games[session_id] = (time.monotonic(), game)
-            self._evict(time.monotonic())
+        key, blob = check_key(session_id), dumps(game)
+        if len(blob) > self.max_bytes:
+            raise ValueError(f"a game of {len(blob)} bytes does not fit in the store")
+        with self._locked():
+            self._write(key, blob)
 
     def update(self, session_id: str, change: Callable[[Game], T]) -> T | None:
-        """Apply ``change`` to the session's game atomically (a double click is one click)."""
+        """Apply ``change`` to the session's game and store the result, atomically across
+        threads and processes (a double click is one click). None when there is no game."""
+        key = check_key(session_id)
+        with self._locked():
+            blob = self._read(key)
+            game = None if blob is None else self._load(key, blob)
+            if game is None:
+                return None
+            result = change(game)
+            changed = dumps(game)
+            if changed != blob:
+                self._write(key, changed)
+            return result
+
+    def delete(self, session_id: str) -> None:
+        key = check_key(session_id)
+        with self._locked():
+            self._remove(key)
+
+
+class MemoryStore(_BlobStore):
+    """In this process only (tests): thread-safe; forgets games unused for ``ttl`` seconds,
+    and the least recently used ones while the games take more than ``max_bytes``."""
+
+    def __init__(self, *, max_bytes: int, ttl: float) -> None:
+        self.max_bytes, self.ttl = max_bytes, ttl
+        self._blobs: OrderedDict[str, tuple[float, bytes]] = OrderedDict()  # least recent first
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    @property
+    def size(self) -> int:
+        """Bytes held by the stored games."""
+        return self._bytes
+
+    def _evict(self) -> None:
+        now = time.monotonic()
+        while self._blobs:
+            used = next(iter(self._blobs.values()))[0]
+            if now - used <= self.ttl and self._bytes <= self.max_bytes:
+                break
+            self._bytes -= len(self._blobs.popitem(last=False)[1][1])
+
+    def _locked(self) -> contextlib.AbstractContextManager[object]:
+        return self._lock
+
+    def _read(self, key: str) -> bytes | None:
+        self._evict()
+        entry = self._blobs.pop(key, None)
+        if entry is None:
+            return None
+        self._blobs[key] = (time.monotonic(), entry[1])
+        return entry[1]
+
+    def _write(self, key: str, blob: bytes) -> None:
+        self._remove(key)
+        self._blobs[key] = (time.monotonic(), blob)
+        self._bytes += len(blob)
+        self._evict()
+
+    def _remove(self, key: str) -> None:
+        entry = self._blobs.pop(key, None)
+        if entry is not None:
+            self._bytes -= len(entry[1])
+
+    def close(self) -> None:
         with self._lock:
-            entry = self._games.get(session_id)
-            return None if entry is None else change(entry[1])
+            self._blobs.clear()
+            self._bytes = 0
+
+
+class _RawDisk(diskcache.Disk):
+    """The store only ever holds our bytes: diskcache must never unpickle what the file holds
+    (anything else reads as an unreadable game, and is dropped)."""
+
+    def fetch(self, mode: int, filename: str | None, value: object, read: bool) -> bytes:
+        value = super().fetch(mode, filename, value, read) if mode == MODE_RAW else None
+        return value if isinstance(value, bytes) else b""
+
+
+class DiskStore(_BlobStore):
+    """One SQLite file in ``directory`` (diskcache), shared by the processes of one machine.
+
+    Games are stored inside the database (not as separate files), so diskcache's size estimate
+    is the file's real size; ``max_bytes`` bounds the directory, write-ahead log included.
+    Games unused for ``ttl`` seconds read as gone and are deleted by the next writes; beyond
+    the size bound the least recently used go first. A lock held longer than ``timeout``
+    seconds by another process raises ``StoreBusy``.
+    """
+
+    def __init__(self, directory: Path, *, max_bytes: int, ttl: float,
+                 timeout: float = 2.0) -> None:
+        self.max_bytes, self.ttl = max_bytes, ttl
+        # diskcache counts the database file but not its write-ahead log: the log is kept to a
+        # sixteenth of the bound (4 MiB at most), and the database leaves room for three such
+        # (the log, a transaction beyond it, a game stored before the oldest are culled).
+        wal = min(4 * 2**20, max_bytes // 16)
+        self._cache = _open_cache(Path(directory), timeout, {
+            "size_limit": max_bytes - 3 * wal,
+            "eviction_policy": "least-recently-used",
+            "cull_limit": 2,  # each write drops up to two expired or least recently used games
+            "disk_min_file_size": 2**30,  # every game inside the database file
+            "sqlite_auto_vacuum": 1,  # FULL: deleted games give their pages back to the disk
+            "sqlite_journal_size_limit": wal,
+            "sqlite_wal_autocheckpoint": max(wal // 4096, 16),  # pages of 4 KiB
+            "sqlite_cache_size": -1024,  # KiB per connection (one per thread)
+            "sqlite_mmap_size": 0,
+        })
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        try:
+            with self._cache.transact():
+                yield
+        except diskcache.Timeout as exc:
+            raise StoreBusy("the game store stayed locked by another process") from exc
+
+    def _read(self, key: str) -> bytes | None:
+        blob = self._cache.get(key)  # least-recently-used policy: this marks it used
+        if blob is not None:
+            self._cache.touch(key, expire=self.ttl)
+        return blob
+
+    def _write(self, key: str, blob: bytes) -> None:
+        self._cache.set(key, blob, expire=self.ttl)
+
+    def _remove(self, key: str) -> None:
+        self._cache.delete(key)
+
+    def close(self) -> None:
+        self._cache.close()
+
+
+def _open_cache(directory: Path, timeout: float, settings: dict[str, object]) -> diskcache.Cache:
+    """Open the store, one process at a time; a database file that SQLite cannot read (games
+    are disposable) is replaced by an empty one instead of stopping the dashboard."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / "open.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return diskcache.Cache(str(directory), timeout=timeout, disk=_RawDisk, **settings)
+        except sqlite3.DatabaseError:
+            log.error("the game store was unreadable; starting an empty one",
+                      extra={"directory": str(directory)})
+            for name in ("cache.db", "cache.db-wal", "cache.db-shm"):
+                (directory / name).unlink(missing_ok=True)
+            return diskcache.Cache(str(directory), timeout=timeout, disk=_RawDisk, **settings)

@@ -1,0 +1,325 @@
+"""The game store: the in-memory one and the on-disk one (real diskcache/SQLite in a temporary
+directory, real processes), their byte and age bounds, atomic updates and damaged entries."""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import threading
+import time
+from pathlib import Path
+
+import diskcache
+import pytest
+
+from dashboard.game import Car, Game, Round
+from dashboard.settings import Settings
+from dashboard.store import (
+    FORMAT,
+    DiskStore,
+    MemoryStore,
+    StoreBusy,
+    dumps,
+    loads,
+    open_store,
+)
+
+M3 = Car("BMW M3 Coupe 2012", "BMW", "M3 Coupe", 2012)
+X5 = Car("BMW X5 SUV 2007", "BMW", "X5 SUV", 2007)
+R8 = Car("Audi R8 Coupe 2012", "Audi", "R8 Coupe", 2012)
+CARS = (M3, X5, R8)
+MiB = 2**20
+SPAWN = multiprocessing.get_context("spawn")  # a fresh interpreter, as a gunicorn worker is
+
+
+def make_game(photo_bytes: int = 30_000, overlay_bytes: int = 14_000) -> Game:
+    """A game of a real game's size (~220 KB): 5 photos and 5 overlays, incompressible."""
+    return Game([Round(photo=os.urandom(photo_bytes), answer=CARS[i % 3],
+                       ai_top=[(car, 0.3) for car in CARS], overlay=os.urandom(overlay_bytes))
+                 for i in range(5)])
+
+
+def disk_usage(directory: Path) -> int:
+    """What the store's directory takes on disk (allocated blocks, every file)."""
+    return sum(max(p.stat().st_size, p.stat().st_blocks * 512)
+               for p in directory.rglob("*") if p.is_file())
+
+
+def open_disk(directory: Path, max_bytes: int = 64 * MiB, ttl: float = 600,
+              timeout: float = 2.0) -> DiskStore:
+    return DiskStore(directory, max_bytes=max_bytes, ttl=ttl, timeout=timeout)
+
+
+@pytest.fixture(params=["memory", "disk"])
+def kind(request) -> str:
+    return request.param
+
+
+def new_store(kind: str, tmp_path: Path, max_bytes: int = 64 * MiB, ttl: float = 600):
+    if kind == "memory":
+        return MemoryStore(max_bytes=max_bytes, ttl=ttl)
+    return open_disk(tmp_path / "games", max_bytes, ttl)
+
+
+def test_get_put_update_delete(kind, tmp_path):
+    store = new_store(kind, tmp_path)
+    game = make_game()
+    store.put("a", game)
+    store.put("b", make_game())
+    got = store.get("a")
+    assert got == game and got is not game  # the caller's copy: photos and all
+    got.current = 3  # changing a copy changes nothing stored
+    assert store.get("a").current == 0
+    assert store.update("a", lambda g: g.guess(0, M3)) is True
+    assert store.update("a", lambda g: g.guess(0, X5)) is False  # the guess stands
+    assert store.get("a").rounds[0].guess == M3
+    assert store.get("b").rounds[0].guess is None
+    assert store.get("c") is None
+    assert store.update("c", lambda g: g.guess(0, M3)) is None
+    store.delete("a")
+    store.delete("a")  # deleting what is not there is fine
+    assert store.get("a") is None and store.get("b") is not None
+
+
+@pytest.mark.parametrize("key", [
+    "", "a" * 65, "x" * 20_000_000, "a/b", "../a", "a b", "a\n", "é", "a\x00",
+    None, 5, 1.5, b"a", ["a"], {"a": 1},
+])
+def test_keys_that_are_not_short_plain_strings_are_refused(kind, tmp_path, key):
+    store = new_store(kind, tmp_path)
+    for call in (lambda: store.put(key, make_game(10, 10)), lambda: store.get(key),
+                 lambda: store.update(key, lambda g: g.guess(0, M3)),
+                 lambda: store.delete(key)):
+        with pytest.raises(ValueError):
+            call()
+    if kind == "memory":
+        assert store.size == 0
+    else:
+        assert len(diskcache.Cache(str(tmp_path / "games"))) == 0
+
+
+def test_memory_store_is_bounded_in_bytes_least_recently_used_first():
+    bound = 2 * MiB
+    store = MemoryStore(max_bytes=bound, ttl=600)
+    game_bytes = len(dumps(make_game()))
+    store.put("kept", make_game())
+    for i in range(30):  # ~6.6 MB through a 2 MiB store; "kept" is played all along
+        store.put(f"g{i}", make_game())
+        assert store.size <= bound
+        assert store.get("kept") is not None
+    assert store.get("g29") is not None  # the newest stays
+    assert store.get("g0") is None and store.get("g20") is None  # the oldest unused went
+    assert store.size > bound - 2 * game_bytes  # full, not emptied
+
+
+def test_disk_store_directory_stays_within_its_byte_bound(tmp_path):
+    bound = 8 * MiB
+    directory = tmp_path / "games"
+    store = open_disk(directory, bound)
+    game_bytes = len(dumps(make_game()))
+    store.put("kept", make_game())
+    peak = 0
+    for i in range(60):  # ~13 MB through an 8 MiB store; "kept" is played all along
+        store.put(f"g{i}", make_game())
+        assert store.update("kept", lambda g: g.guess(0, M3)) is not None
+        peak = max(peak, disk_usage(directory))
+    assert peak <= bound, f"the directory reached {peak} bytes"
+    assert store.get("g59") is not None  # the newest stays
+    assert store.get("g0") is None and store.get("g20") is None  # the oldest unused went
+    assert len(diskcache.Cache(str(directory))) * game_bytes > bound / 2  # full, not emptied
+
+
+def test_a_game_larger_than_the_store_is_refused(kind, tmp_path):
+    store = new_store(kind, tmp_path, max_bytes=100_000)
+    with pytest.raises(ValueError):
+        store.put("a", make_game())
+    assert store.get("a") is None
+
+
+def test_games_unused_for_the_ttl_are_gone_and_use_keeps_them(kind, tmp_path):
+    store = new_store(kind, tmp_path, ttl=1.0)
+    store.put("played", make_game(100, 100))
+    store.put("left", make_game(100, 100))
+    time.sleep(0.6)
+    assert store.get("played") is not None  # a read is a use
+    time.sleep(0.6)
+    assert store.get("left") is None  # unused for 1.2 s
+    assert store.update("played", lambda g: g.guess(0, M3))  # used 0.6 s ago: still there
+    time.sleep(1.1)
+    assert store.get("played") is None
+
+
+def test_expired_games_are_deleted_from_disk_by_later_writes(tmp_path):
+    store = open_disk(tmp_path / "games", ttl=0.3)
+    for key in ("a", "b", "c"):
+        store.put(key, make_game(100, 100))
+    time.sleep(0.4)
+    store.put("d", make_game(100, 100))  # each write drops up to two expired games
+    store.put("e", make_game(100, 100))
+    assert set(diskcache.Cache(str(tmp_path / "games"))) == {"d", "e"}
+
+
+def count_up(store, key: str, times: int) -> None:
+    for _ in range(times):
+        store.update(key, lambda g: setattr(g, "current", g.current + 1))
+
+
+def test_updates_from_many_threads_are_all_kept_and_a_guess_is_recorded_once(kind, tmp_path):
+    store = new_store(kind, tmp_path)
+    store.put("counter", make_game())
+    store.put("clicks", make_game())
+    threads = [threading.Thread(target=count_up, args=(store, "counter", 20)) for _ in range(6)]
+    results: list[bool] = []
+    threads += [threading.Thread(target=lambda c=c: results.append(
+        store.update("clicks", lambda g: g.guess(0, c)))) for c in CARS * 6]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    counted = store.get("counter").current
+    assert counted == 6 * 20
+    assert results.count(True) == 1 and store.get("clicks").rounds[0].guess in CARS
+
+
+def process_play(directory: Path, start, car: Car, results) -> None:
+    """A second gunicorn worker: counts up, then a click lands together with the others'."""
+    store = open_disk(directory)
+    start.wait()
+    count_up(store, "counter", 100)
+    start.wait()
+    results.put((car, store.update("clicks", lambda g: g.guess(0, car))))
+
+
+def test_updates_from_three_processes_are_all_kept_and_a_guess_is_recorded_once(tmp_path):
+    directory = tmp_path / "games"
+    store = open_disk(directory)
+    store.put("counter", make_game())
+    store.put("clicks", make_game())
+    start, results = SPAWN.Barrier(3), SPAWN.Queue()
+    processes = [SPAWN.Process(target=process_play, args=(directory, start, car, results))
+                 for car in CARS]
+    for p in processes:
+        p.start()
+    answers = dict(results.get(timeout=30) for _ in processes)
+    for p in processes:
+        p.join(5)
+        assert p.exitcode == 0
+    counted = store.get("counter").current
+    assert counted == 300
+    assert sorted(answers.values()) == [False, False, True]
+    winner = next(car for car, won in answers.items() if won)
+    assert store.get("clicks").rounds[0].guess == winner
+
+
+def process_put_and_die(directory: Path, game: Game) -> None:
+    open_disk(directory).put("s", game)
+    os.kill(os.getpid(), 9)  # a dashboard worker killed: no close, no clean exit
+
+
+def test_a_game_survives_the_process_that_stored_it_and_a_reopened_store(tmp_path):
+    directory = tmp_path / "games"
+    game = make_game()
+    process = SPAWN.Process(target=process_put_and_die, args=(directory, game))
+    process.start()
+    process.join(30)
+    assert process.exitcode == -9
+    store = open_disk(directory)
+    assert store.get("s") == game  # another process sees it
+    store.update("s", lambda g: g.guess(0, M3))
+    store.close()
+    assert open_disk(directory).get("s").rounds[0].guess == M3  # reopened: a restart
+
+
+def test_a_store_locked_too_long_by_a_frozen_writer_raises_store_busy(tmp_path):
+    directory = tmp_path / "games"
+    frozen, waiting = open_disk(directory), open_disk(directory, timeout=0.3)
+    frozen.put("s", make_game(100, 100))
+    inside, release = threading.Event(), threading.Event()
+
+    def freeze(game: Game) -> None:
+        inside.set()
+        release.wait(5)
+
+    holder = threading.Thread(target=frozen.update, args=("s", freeze))
+    holder.start()
+    try:
+        assert inside.wait(5)
+        began = time.monotonic()
+        with pytest.raises(StoreBusy):
+            waiting.get("s")
+        assert time.monotonic() - began < 2
+    finally:
+        release.set()
+        holder.join()
+    assert waiting.get("s") is not None
+
+
+class Planted:
+    """A crafted entry: unpickling it with plain pickle would create a file."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+def damaged_blobs(marker: Path) -> dict[str, object]:
+    good = dumps(make_game(100, 100))
+    return {
+        "garbage": b"\x00not a game",
+        "empty": b"",
+        "truncated": good[: len(good) // 2],
+        "old_format": b"game:" + bytes(8) + good[len(FORMAT):],  # saved by other code
+        "not_a_game": FORMAT + pickle.dumps({"rounds": []}),
+        "crafted": FORMAT + pickle.dumps(Planted(marker)),
+        "not_bytes": 12345,
+        "pickled_by_diskcache": ["a", "list"],
+    }
+
+
+def test_damaged_entries_read_as_no_game_and_are_dropped(tmp_path):
+    marker = tmp_path / "ran"
+    directory = tmp_path / "games"
+    store = open_disk(directory)
+    with diskcache.Cache(str(directory)) as raw:
+        for key, blob in damaged_blobs(marker).items():
+            raw.set(key, blob)
+    for key in damaged_blobs(marker):
+        assert store.get(key) is None, key
+        assert store.update(key, lambda g: g.guess(0, M3)) is None, key
+    assert len(diskcache.Cache(str(directory))) == 0
+    assert not marker.exists()
+    store.put("ok", make_game(100, 100))
+    assert store.get("ok") is not None
+
+
+def test_damaged_blobs_load_as_none(tmp_path):
+    marker = tmp_path / "ran"
+    for key, blob in damaged_blobs(marker).items():
+        assert loads(blob) is None, key
+    assert not marker.exists()
+    game = make_game(100, 100)
+    assert loads(dumps(game)) == game
+
+
+def test_an_unreadable_database_file_is_replaced_by_an_empty_store(tmp_path):
+    directory = tmp_path / "games"
+    open_disk(directory).put("a", make_game(100, 100))
+    (directory / "cache.db").write_bytes(os.urandom(50_000))
+    for name in ("cache.db-wal", "cache.db-shm"):
+        (directory / name).unlink(missing_ok=True)
+    store = open_disk(directory)
+    assert store.get("a") is None
+    store.put("b", make_game(100, 100))
+    assert store.get("b") is not None
+
+
+def test_open_store_chooses_by_url(tmp_path):
+    memory = open_store(Settings(store_url="memory:"))
+    assert isinstance(memory, MemoryStore)
+    disk = open_store(Settings(store_url="", store_dir=tmp_path / "games", game_ttl=60))
+    assert isinstance(disk, DiskStore) and (tmp_path / "games" / "cache.db").exists()
+    with pytest.raises(ValueError, match="redis") as error:
+        open_store(Settings(store_url="redis://user:secret@localhost:6379/0"))
+    assert "secret" not in str(error.value)
