@@ -1,12 +1,9 @@
-"""Game rules, scoring, state transitions and the session store: plain Python."""
+"""Game rules, scoring and state transitions: plain Python (the store: test_store.py)."""
 from __future__ import annotations
-
-import threading
 
 import pytest
 
-from dashboard.game import ATTEMPT, FINISH, HOME, RESULT, Car, Game, Round, points, route
-from dashboard.store import MemoryStore
+from dashboard.game import ATTEMPT, ATTRACT, FINISH, HOME, RESULT, Car, Game, Round, points, route
 
 M3 = Car("BMW M3 Coupe 2012", "BMW", "M3 Coupe", 2012)
 X5 = Car("BMW X5 SUV 2007", "BMW", "X5 SUV", 2007)
@@ -83,40 +80,7 @@ def test_routing_lands_out_of_order_visits_on_the_right_page():
     game.next_round(1)
     assert route(game, ATTEMPT) == FINISH  # /attempt after the last round
     assert route(game, "/whatever") == HOME
-
-
-def test_store_keeps_one_game_per_session():
-    store = MemoryStore(ttl=60, limit=10)
-    a, b = make_game(), make_game()
-    store.put("a", a)
-    store.put("b", b)
-    assert store.get("a") is a and store.get("b") is b and store.get("c") is None
-    assert store.update("a", lambda g: g.guess(0, M3))
-    assert b.rounds[0].guess is None
-    assert store.update("missing", lambda g: g.guess(0, M3)) is None
-
-
-def test_store_forgets_idle_and_oldest_games():
-    store = MemoryStore(ttl=0.0, limit=10)
-    store.put("a", make_game())
-    assert store.get("a") is None  # idle longer than the TTL
-    store = MemoryStore(ttl=60, limit=2)
-    for key in "abc":
-        store.put(key, make_game())
-    assert store.get("a") is None and store.get("c") is not None
-
-
-def test_concurrent_double_clicks_record_one_guess():
-    store = MemoryStore(ttl=60, limit=10)
-    store.put("s", make_game())
-    results: list[bool] = []
-    threads = [threading.Thread(target=lambda c=c: results.append(
-        store.update("s", lambda g: g.guess(0, c)))) for c in (M3, X5, R8) * 10]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert results.count(True) == 1
+    assert route(game, ATTRACT) == route(None, ATTRACT) == ATTRACT  # the kiosk's idle screen
 
 
 def test_every_page_builds_in_every_state():
@@ -125,8 +89,10 @@ def test_every_page_builds_in_every_state():
 
     game = make_game()
     game.rounds[0].overlay = b"\xff\xd8jpeg"
-    for ready in (True, False):
-        assert layout.home(ready)
+    for missing, can_start in (([], True), (["explainer"], True), (["model", "images"], False)):
+        assert layout.home(missing, can_start)
+    assert layout.preparing() and layout.waiting()
+    assert layout.attract([]) and layout.attract(game.rounds)
     assert layout.header(None) and layout.header(game)
     assert layout.attempt(game, [M3, X5, R8])
     game.guess(0, X5)
@@ -144,7 +110,7 @@ def test_the_dashboard_logs_each_request_with_its_latency(caplog):
     from tests.servers import closed_url
 
     app = create_app(Settings(model_url=closed_url(), explainer_url=closed_url(),
-                              image_server_url=closed_url(), ready_games=0))
+                              image_server_url=closed_url(), ready_games=0, store_url="memory:"))
     with caplog.at_level("INFO", logger="dashboard.access"):
         response = app.server.test_client().get("/health")
     assert response.status_code == 200 and response.json["status"] == "ok"
