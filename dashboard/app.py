@@ -1,7 +1,8 @@
-"""App factory. ``gunicorn 'dashboard.app:create_server()'`` serves it (one worker, threads)."""
+"""App factory. ``gunicorn -c python:dashboard.gunicorn_conf 'dashboard.app:create_server()'``."""
 from __future__ import annotations
 
 import atexit
+import html
 import logging
 import time
 from pathlib import Path
@@ -10,11 +11,44 @@ import dash
 import flask
 
 from common.logs import setup_logging
-from dashboard import callbacks, layout
+from dashboard import callbacks, guard, layout
 from dashboard.runtime import Runtime
 from dashboard.settings import Settings
 
 log = logging.getLogger("dashboard.access")
+
+# The page around Dash's app. Besides Dash's own placeholders it carries what must work when
+# Dash itself cannot (the dashboard is restarting, a callback failed): the "One moment…"
+# screen and the kiosk's "Still playing?" prompt, both driven by assets/kiosk.js, and the
+# kiosk's timings for that script.
+INDEX = """<!DOCTYPE html>
+<html lang="en">
+  <head>{%metas%}<title>{%title%}</title>{%favicon%}{%css%}</head>
+  <body>
+    <div id="kiosk" hidden data-idle-seconds="$idle" data-countdown-seconds="$countdown"></div>
+    {%app_entry%}
+    <div id="one-moment" class="kiosk-overlay" hidden role="alertdialog" aria-live="assertive">
+      <div class="kiosk-card"><div class="spinner-border mb-4" aria-hidden="true"></div>
+        <h2 class="display-4">One moment…</h2>
+        <p class="fs-3 mb-0">The game is catching its breath. It carries on by itself.</p>
+      </div>
+    </div>
+    <div id="idle-prompt" class="kiosk-overlay" hidden role="alertdialog" aria-live="polite">
+      <div class="kiosk-card">
+        <h2 class="display-4">Still playing?</h2>
+        <p class="fs-3">Touch the screen to carry on. A new game starts in
+          <strong id="idle-countdown" class="fs-1"></strong> seconds.</p>
+        <button type="button" class="btn btn-primary btn-lg fs-2 px-5">I'm still playing</button>
+      </div>
+    </div>
+    <footer>{%config%}{%scripts%}{%renderer%}</footer>
+  </body>
+</html>"""
+
+
+def index_page(settings: Settings) -> str:
+    return (INDEX.replace("$idle", html.escape(f"{settings.idle_seconds:g}"))
+            .replace("$countdown", html.escape(f"{settings.idle_countdown_seconds:g}")))
 
 
 def create_app(settings: Settings) -> dash.Dash:
@@ -28,12 +62,15 @@ def create_app(settings: Settings) -> dash.Dash:
         serve_locally=True,
         suppress_callback_exceptions=True,  # page components come and go with the URL
     )
+    app.index_string = index_page(settings)
     app.layout = layout.shell
     callbacks.register(app, runtime)
 
     @app.server.get("/health")
     def health() -> flask.Response:
-        return flask.jsonify(status="ok", ready_games=runtime.ready_games())
+        """Answers from memory, never from a service: a hung back-end cannot slow it."""
+        return flask.jsonify(status="ok", ready_games=runtime.ready_games(),
+                             missing=runtime.health.missing())
 
     @app.server.before_request
     def clock_in() -> None:
@@ -42,13 +79,15 @@ def create_app(settings: Settings) -> dash.Dash:
     @app.server.after_request
     def log_request(response: flask.Response) -> flask.Response:
         """One JSON line per request with its latency, like the aiohttp services."""
+        started = flask.g.get("started", time.perf_counter())
         log.info("request", extra={
             "method": flask.request.method, "path": flask.request.path,
             "status": response.status_code, "bytes_out": response.content_length,
-            "latency_ms": round((time.perf_counter() - flask.g.started) * 1000, 2),
+            "latency_ms": round((time.perf_counter() - started) * 1000, 2),
         })
         return response
 
+    guard.install(app, settings.max_request_bytes)  # after clock_in: its refusals are logged too
     return app
 
 

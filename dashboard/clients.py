@@ -29,6 +29,15 @@ class Manifest:
     cars: list[Car]  # every class the model knows: what a visitor can guess
 
 
+async def answers(session: aiohttp.ClientSession, url: str, timeout: float) -> bool:
+    """Does ``url`` answer 200 within ``timeout``? (A health check: never raises.)"""
+    try:
+        async with session.get(url, timeout=aiohttp.ClientTimeout(total=timeout)) as r:
+            return r.status == 200
+    except (aiohttp.ClientError, TimeoutError):
+        return False
+
+
 class ImageServerClient:
     def __init__(self, session: aiohttp.ClientSession, base_url: str, timeout: float) -> None:
         self.session, self.base_url = session, base_url.rstrip("/")
@@ -43,6 +52,9 @@ class ImageServerClient:
             response.release()
             raise ServiceError(f"image server answered {response.status} for {path}")
         return response
+
+    async def alive(self, timeout: float) -> bool:
+        return await answers(self.session, self.base_url + "/health", timeout)
 
     async def manifest(self) -> Manifest:
         async with await self._get("/manifest.json") as r:
@@ -69,8 +81,12 @@ def _car(entry: dict) -> Car:
 
 class ExplainerClient:
     def __init__(self, session: aiohttp.ClientSession, base_url: str, timeout: float) -> None:
-        self.session, self.url = session, base_url.rstrip("/") + "/explain"
+        self.session, self.base_url = session, base_url.rstrip("/")
+        self.url = self.base_url + "/explain"
         self.timeout = aiohttp.ClientTimeout(total=timeout)
+
+    async def alive(self, timeout: float) -> bool:
+        return await answers(self.session, self.base_url + "/health", timeout)
 
     async def draw(self, photos: Sequence[bytes],
                    heatmaps: Sequence[list[list[float]]]) -> list[bytes | None]:

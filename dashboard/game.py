@@ -10,7 +10,8 @@ from dataclasses import dataclass
 POINTS_MAKE = 1
 POINTS_EXACT = 3
 HOME, ATTEMPT, RESULT, FINISH = "/", "/attempt", "/result", "/finish"
-PAGES = (HOME, ATTEMPT, RESULT, FINISH)
+ATTRACT = "/attract"  # the kiosk's screen between visitors
+GAME_PAGES = (ATTEMPT, RESULT, FINISH)
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ def points(guess: Car | None, answer: Car) -> int:
 class Game:
     rounds: list[Round]
     current: int = 0  # index of the round being played; len(rounds) once finished
+    explained: bool = True  # False: prepared while the explainer was down (no overlays)
 
     @property
     def finished(self) -> bool:
@@ -100,10 +102,8 @@ class Game:
 
 def route(game: Game | None, path: str | None) -> str:
     """Where a request for ``path`` lands: out-of-order visits go to the page the state allows."""
-    if path == HOME:
-        return HOME
-    if game is None:
-        return HOME
-    if path in (ATTEMPT, RESULT, FINISH):
+    if path in (HOME, ATTRACT):
+        return path
+    if game is not None and path in GAME_PAGES:
         return game.page()
     return HOME

@@ -5,6 +5,13 @@ place, for ``make play``, the tests and the Docker image alike.
 """
 from __future__ import annotations
 
+import json
+import os
+import socket
+import struct
+
+from gunicorn import util
+
 from common.process import die_with_parent
 
 worker_class = "gthread"
@@ -13,8 +20,35 @@ threads = 8
 graceful_timeout = 10
 timeout = 20  # a worker that stops answering its heartbeat (hung, SIGSTOPped) is replaced
 control_socket_disable = True  # gunicorn 25+: no control socket to leave behind
+# A client may take this long between two packets of its request (or of reading our answer).
+SOCKET_TIMEOUT_S = float(os.environ.get("DASHBOARD_SOCKET_TIMEOUT", "15"))
+
+
+def when_ready(server) -> None:
+    """Bound every blocking read and write on a connection: a client that announces more bytes
+    than it sends, or sends its headers a byte at a time, frees its thread within
+    SOCKET_TIMEOUT_S instead of holding it forever. Accepted sockets inherit the listener's
+    SO_RCVTIMEO/SO_SNDTIMEO on Linux, so this covers the headers gunicorn parses as well as the
+    bodies the app reads."""
+    seconds = int(SOCKET_TIMEOUT_S)
+    timeval = struct.pack("ll", seconds, int((SOCKET_TIMEOUT_S - seconds) * 1e6))
+    for listener in server.LISTENERS:
+        for option in (socket.SO_RCVTIMEO, socket.SO_SNDTIMEO):
+            listener.sock.setsockopt(socket.SOL_SOCKET, option, timeval)
 
 
 def post_fork(server, worker) -> None:  # noqa: ARG001 - gunicorn's hook signature
     """A worker dies with its master, even when the master is SIGKILLed."""
     die_with_parent()
+
+
+def _write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:  # noqa: ARG001
+    """gunicorn's own answers to unparsable requests, as JSON like every other error, and
+    without echoing the request back (its HTML page quotes the request line)."""
+    body = json.dumps({"error": reason}).encode()
+    head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
+    util.write_nonblock(sock, head.encode("latin1") + body)
+
+
+util.write_error = _write_json_error

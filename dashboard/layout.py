@@ -2,29 +2,40 @@
 from __future__ import annotations
 
 import base64
-import uuid
 
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import dcc, html
 
 from dashboard.game import POINTS_EXACT, POINTS_MAKE, Car, Game, Round
+from dashboard.guard import new_session_id
 
 TITLE = "Beat the AI — Car Edition"
+# What a visitor reads when a back-end is missing: what it means for them, not its name.
+MISSING = {
+    "model": "The AI is taking a short break: new games start as soon as it is back.",
+    "images": "The car photos are unavailable for a moment: new games start as soon as "
+              "they are back.",
+    "explainer": "“Where the AI looked” is unavailable for a moment: you can play, the "
+                 "results just won't show it.",
+}
+POLL_MS = 500  # how often a page waiting for a game asks again
 
 
 def shell() -> html.Div:
-    """Called per page load: a fresh session id, unless the browser tab already has one
-    (``dcc.Store`` in session storage keeps it across refreshes)."""
+    """Called per page load: a session id minted here, unless the browser tab already has one
+    (``dcc.Store`` in session storage keeps it across refreshes; the kiosk's idle reset clears
+    it, so the next visitor gets a new one)."""
     return html.Div([
         dcc.Location(id="url", refresh="callback-nav"),
-        dcc.Store(id="session", storage_type="session", data=uuid.uuid4().hex),
+        dcc.Store(id="session", storage_type="session", data=new_session_id()),
         html.Header(id="header", className="bg-dark text-white py-2 mb-3"),
         dbc.Container(id="page", fluid="xxl", className="pb-5"),
     ])
 
 
 def header(game: Game | None) -> dbc.Container:
+    """Title and scores; during a game also its round and a way out ("New game")."""
     you, ai = game.scores() if game else (0, 0)
     rounds = len(game.rounds) if game else 0
     number = min(game.current + 1, rounds) if game else 0
@@ -35,6 +46,8 @@ def header(game: Game | None) -> dbc.Container:
         dbc.Badge(["AI ", html.Span(ai, id="score-ai")], color="danger", className=badge),
         dbc.Badge(f"Round {number}/{rounds}" if game else "Ready?", id="round-label",
                   color="secondary", className=badge),
+        *([dbc.Button("New game", id="new-game", color="light", outline=True,
+                      className="fs-4 ms-3 px-3 py-1")] if game else []),
     ])
 
 
@@ -42,21 +55,80 @@ def _image(data: bytes, **kwargs) -> html.Img:
     return html.Img(src="data:image/jpeg;base64," + base64.b64encode(data).decode(), **kwargs)
 
 
-def home(ready: bool) -> html.Div:
+def home_status(missing: list[str], can_start: bool) -> list:
+    """Which parts are missing, in a visitor's words; nothing when all is well."""
+    lines = [html.P(MISSING[name], className="mb-2", id=f"missing-{name}") for name in missing]
+    if lines and not can_start:
+        lines.append(html.P([dbc.Spinner(size="sm", spinner_class_name="me-2"),
+                             "This page updates by itself."], className="mb-0"))
+    return lines
+
+
+def home(missing: list[str], can_start: bool) -> html.Div:
     rules = (f"Five photos of cars: for each, pick the make, then the model. The right make "
              f"earns {POINTS_MAKE} point and the exact car (make, model and year) "
              f"{POINTS_EXACT} points; the AI's guess is scored the same way.")
     return html.Div(className="text-center py-5", children=[
         html.H2("Who knows cars better: you or the AI?", className="display-3 mb-4"),
         html.P(rules, className="lead fs-3 mx-auto mb-5", style={"maxWidth": "60rem"}),
-        dbc.Button("Let's play", id="play", size="lg", color="primary", disabled=not ready,
+        dbc.Button("Let's play", id="play", size="lg", color="primary", disabled=not can_start,
                    className="px-5 py-3 fs-1"),
-        html.Div(id="home-status", className="mt-4 fs-4", children=None if ready else [
-            dbc.Spinner(size="sm", spinner_class_name="me-2"),
-            "The AI is warming up… this page retries by itself.",
-        ]),
+        html.Div(id="home-status", className="mt-4 fs-4",
+                 children=home_status(missing, can_start)),
         html.Div(id="home-alert", className="mt-3"),
-        dcc.Interval(id="retry", interval=3000, disabled=ready),
+        dcc.Interval(id="retry", interval=2000),  # the status follows the back-ends' health
+    ])
+
+
+def preparing() -> html.Div:
+    """Shown while no game is ready yet: the page asks again every POLL_MS."""
+    return html.Div(id="preparing", className="text-center py-5", children=[
+        html.H2([dbc.Spinner(spinner_class_name="me-3"), "Preparing your game…"],
+                className="display-5 my-5"),
+        dcc.Interval(id="prepare-poll", interval=POLL_MS),
+    ])
+
+
+def waiting() -> html.Div:
+    """Shown when a page cannot be drawn right now (its data is late): asks again."""
+    return html.Div(id="waiting", className="text-center py-5", children=[
+        html.H2([dbc.Spinner(spinner_class_name="me-3"), "One moment…"],
+                className="display-5 my-5"),
+        dcc.Interval(id="wait-retry", interval=2 * POLL_MS),
+    ])
+
+
+def attract_slide(rounds: list[Round], n: int) -> list:
+    """One photo of the showcase: the photo, where the AI looked, and its guess."""
+    if not rounds:
+        return []
+    shown = rounds[n % len(rounds)]
+    car, score = shown.ai_top[0]
+    right = car.class_name == shown.answer.class_name
+    return [
+        dbc.Row(className="g-4 justify-content-center", children=[
+            dbc.Col(md=5, children=_image(shown.photo, className="img-fluid rounded shadow",
+                                          style={"maxHeight": "52vh"})),
+            *([dbc.Col(md=5, children=_image(shown.overlay, className="img-fluid rounded shadow",
+                                             style={"maxHeight": "52vh"}))]
+              if shown.overlay else []),
+        ]),
+        html.P(["The AI says: ", html.Strong(car.class_name), f" ({score:.0%})",
+                html.Span(" ✔" if right else f" ✘ it is a {shown.answer.class_name}",
+                          className="text-success" if right else "text-warning")],
+               className="fs-2 mt-4 mb-0"),
+    ]
+
+
+def attract(rounds: list[Round]) -> html.Div:
+    """The kiosk's screen between visitors: the AI at work, and an invitation. A touch
+    anywhere starts a game."""
+    return html.Div(id="attract", n_clicks=0, role="button", className="attract text-center",
+                    children=[
+        html.H2("Who knows cars better: you or the AI?", className="display-3 mb-4"),
+        html.Div(id="attract-slide", children=attract_slide(rounds, 0)),
+        html.P("Touch to play", className="attract-cta display-3 fw-bold text-primary mt-4"),
+        dcc.Interval(id="attract-tick", interval=6000),
     ])
 
 

@@ -48,13 +48,14 @@ async def fetch_photos(images: ImageServerClient, candidates: list[PoolPhoto],
 
 
 async def draw_or_none(explainer: ExplainerClient, photos: list[bytes],
-                       heatmaps: list[list[list[float]]]) -> list[bytes | None]:
-    """A failed explainer costs the overlays ("explanation unavailable"), never the game."""
+                       heatmaps: list[list[list[float]]]) -> list[bytes | None] | None:
+    """A failed explainer costs the overlays ("explanation unavailable"), never the game:
+    None when it could not be reached at all."""
     try:
         return await explainer.draw(photos, heatmaps)
     except ServiceError as exc:
         log.warning("explanations unavailable", extra={"error": str(exc)})
-        return [None] * len(photos)
+        return None
 
 
 async def prepare_game(services: Services, manifest: Manifest, rounds: int,
@@ -65,7 +66,8 @@ async def prepare_game(services: Services, manifest: Manifest, rounds: int,
     chosen = await fetch_photos(services.images, candidates, rounds)
     photos = [data for _, data in chosen]
     cams = await services.model.gradcam(photos)
-    overlays = await draw_or_none(services.explainer, photos, [c.heatmap for c in cams])
+    drawn = await draw_or_none(services.explainer, photos, [c.heatmap for c in cams])
+    overlays = drawn if drawn is not None else [None] * len(photos)
     predictions = [c.prediction for c in cams]
     cars = {car.class_name: car for car in manifest.cars}
     unknown = {c for p in predictions for c in p.classes} - cars.keys()
@@ -76,4 +78,4 @@ async def prepare_game(services: Services, manifest: Manifest, rounds: int,
               ai_top=[(cars[name], score)
                       for name, score in zip(p.classes, p.scores, strict=True)])
         for (pool_photo, data), p, overlay in zip(chosen, predictions, overlays, strict=True)
-    ])
+    ], explained=drawn is not None)

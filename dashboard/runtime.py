@@ -1,45 +1,85 @@
 """The dashboard's asynchronous side, one per process: an event loop in a background thread
-with one aiohttp session, the manifest, and games prepared ahead of the visitors.
+with one aiohttp session, the back-ends' health, and games prepared ahead of the visitors.
 
-Dash callbacks run in the web server's threads and hand coroutines to this loop; while a
-visitor plays, the loop keeps ``ready_games`` games prepared, so "Let's play" starts at once.
+Dash callbacks run in the web server's threads and never wait on a service: they take a game
+that is ready, read the last health check, or wait at most ``render_budget`` for something
+quick (the manifest) and cancel it when that runs out. All the calls to the services come from
+this loop, a bounded number at a time: the health checks (one per service per interval) and at
+most ``prepare_concurrency`` game preparations. A hung service therefore costs its own calls
+their timeout, never a web thread, another visitor or ``/health``.
 """
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import random
 import threading
+import time
 from collections import deque
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import aiohttp
 
 from dashboard.clients import ExplainerClient, ImageServerClient, Manifest, ServiceError
-from dashboard.game import Car, Game
+from dashboard.game import Car, Game, Round
 from dashboard.prepare import Services, prepare_game
 from dashboard.settings import Settings
-from dashboard.store import MemoryStore
+from dashboard.store import GameStore, open_store
 from model.client import ModelClient, ModelError
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 NOT_READY = (ModelError, ServiceError, TimeoutError)
+SERVICES = ("model", "images", "explainer")  # the back-ends, as the home page names them
+
+
+@dataclass(frozen=True)
+class Health:
+    """The back-ends as the last checks saw them (True: answering)."""
+
+    model: bool = False
+    images: bool = False
+    explainer: bool = False
+
+    @property
+    def can_prepare(self) -> bool:
+        """A game needs photos and the AI; the explainer is optional."""
+        return self.model and self.images
+
+    def missing(self) -> list[str]:
+        return [name for name in SERVICES if not getattr(self, name)]
 
 
 class Runtime:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.store = MemoryStore(settings.game_ttl, 20_000)  # replaced by open_store(settings)
+        self.store: GameStore = open_store(settings)
         self._rng = random.Random()
         self._ready: deque[Game] = deque()
+        self._preparing = 0
+        self._reel: Game | None = None  # the attract screen's showcase
+        self._reel_made = 0.0
         self._manifest: Manifest | None = None
+        self.health = Health()
+        self._checked = False  # no health check has finished yet
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="dashboard-io",
                                         daemon=True)
         self._thread.start()
-        self._call(self._open())
+        self._call(self._open(), timeout=5)
 
-    def _call(self, coro, timeout: float | None = None):
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+    def _call(self, coro: Coroutine[Any, Any, T], timeout: float) -> T:
+        """Run ``coro`` on the loop, waiting at most ``timeout``; on timeout it is cancelled
+        (a request that gives up leaves no work behind) and TimeoutError raised."""
+        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        try:
+            return future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise TimeoutError(f"gave up after {timeout:g} s") from None
 
     async def _open(self) -> None:
         s = self.settings
@@ -50,7 +90,53 @@ class Runtime:
             ExplainerClient(self._session, s.explainer_url, s.request_timeout),
         )
         self._wanted = asyncio.Event()
-        self._filler = asyncio.create_task(self._keep_ready())
+        self._healthy = asyncio.Event()  # set while a game can be prepared
+        self._tasks = [asyncio.create_task(self._watch_health())]
+        self._tasks += [asyncio.create_task(self._keep_ready())
+                        for _ in range(s.prepare_concurrency)]
+
+    # --- the loop's own work ---
+
+    async def _check(self) -> Health:
+        s, timeout = self.services, self.settings.health_timeout
+
+        async def model() -> bool:
+            try:
+                async with asyncio.timeout(timeout):
+                    return await s.model.ready()
+            except TimeoutError:
+                return False
+
+        model_up, images_up, explainer_up = await asyncio.gather(
+            model(), s.images.alive(timeout), s.explainer.alive(timeout))
+        return Health(model_up, images_up, explainer_up)
+
+    async def _watch_health(self) -> None:
+        """Check the back-ends every ``health_interval``; act on changes."""
+        while True:
+            health = await self._check()
+            if health != self.health or not self._checked:
+                log.info("back-ends", extra={"up": [n for n in SERVICES if getattr(health, n)],
+                                             "down": health.missing()})
+            self.health, self._checked = health, True
+            if health.can_prepare:
+                self._healthy.set()
+            else:
+                self._healthy.clear()
+            if health.explainer:
+                self._drop_unexplained()
+            await asyncio.sleep(self.settings.health_interval)
+
+    def _drop_unexplained(self) -> None:
+        """Games prepared while the explainer was down are made again now that it is back."""
+        stale = [g for g in self._ready if not g.explained]
+        if stale:
+            self._ready = deque(g for g in self._ready if g.explained)
+            log.info("refreshing games prepared without explanations",
+                     extra={"games": len(stale)})
+            self._wanted.set()
+        if self._reel is not None and not self._reel.explained:
+            self._reel_made = 0.0
 
     async def _manifest_once(self) -> Manifest:
         if self._manifest is None:
@@ -61,62 +147,92 @@ class Runtime:
         manifest = await self._manifest_once()
         return await prepare_game(self.services, manifest, self.settings.rounds, self._rng)
 
+    def _reel_due(self) -> bool:
+        return (self._reel is None
+                or time.monotonic() - self._reel_made > self.settings.reel_refresh_seconds)
+
     async def _keep_ready(self) -> None:
-        """Top up the ready games; when a service is down, retry with a growing pause."""
+        """One of ``prepare_concurrency`` workers: top up the ready games (and the attract
+        reel); while a needed back-end is down, wait for it; on failures, back off."""
         pause = 1.0
         while True:
-            if len(self._ready) >= self.settings.ready_games:
+            await self._healthy.wait()
+            reel = (len(self._ready) + self._preparing >= self.settings.ready_games
+                    and self._reel_due())
+            if len(self._ready) + self._preparing >= self.settings.ready_games and not reel:
                 self._wanted.clear()
                 await self._wanted.wait()
                 continue
+            self._preparing += 1
+            if reel:
+                self._reel_made = time.monotonic()  # one worker makes it
             try:
-                self._ready.append(await self._prepare())
-                pause = 1.0
+                game = await self._prepare()
             except NOT_READY as exc:
                 log.warning("could not prepare a game", extra={"error": str(exc), "retry_s": pause})
+                if reel:
+                    self._reel_made = 0.0
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 15.0)
+                continue
+            finally:
+                self._preparing -= 1
+            pause = 1.0
+            if reel:
+                self._reel = game
+            else:
+                self._ready.append(game)
 
-    async def _take(self) -> Game:
+    async def _take(self) -> Game | None:
         self._wanted.set()
-        if self._ready:
-            return self._ready.popleft()
-        return await self._prepare()  # cold: nothing prepared ahead (yet)
+        return self._ready.popleft() if self._ready else None
 
-    # --- called from Dash callbacks (web server threads) ---
+    # --- called from Dash callbacks (web server threads): quick, never on a service ---
 
-    def new_game(self, session_id: str) -> Game:
-        """Give the session a fresh game. Raises one of ``NOT_READY``."""
-        game = self._call(self._take(), timeout=3 * self.settings.request_timeout)
-        self.store.put(session_id, game)
+    def take_game(self, session_id: str) -> Game | None:
+        """Give the session a game prepared ahead, or None while one is being prepared (the
+        page shows "preparing your game…" and asks again)."""
+        game = self._call(self._take(), timeout=self.settings.render_budget)
+        if game is not None:
+            self.store.put(session_id, game)
         return game
 
-    def ready(self) -> bool:
-        """Can a game start now? (A prepared game is waiting, or the AI and photos answer.)"""
-        if self._ready:
-            return True
+    def abandon(self, session_id: str) -> None:
+        self.store.delete(session_id)
 
-        async def check() -> bool:
-            await self._manifest_once()
-            return await self.services.model.ready()
+    def can_start(self) -> bool:
+        """Can a game start now? (One is ready, or photos and the AI answer.)"""
+        return bool(self._ready) or self.health.can_prepare
 
+    def checked(self) -> bool:
+        """Has the first health check finished? (Before it, nothing is known to be down.)"""
+        return self._checked
+
+    def cars(self) -> list[Car] | None:
+        """Every car a visitor can guess (from the manifest); None if it cannot be had within
+        the render budget."""
+        if self._manifest is not None:
+            return self._manifest.cars
         try:
-            return self._call(check(), timeout=self.settings.request_timeout)
+            return self._call(self._manifest_once(), timeout=self.settings.render_budget).cars
         except NOT_READY:
-            return False
+            return None
 
-    def cars(self) -> list[Car]:
-        """Every car a visitor can guess (the model's classes, from the manifest)."""
-        return self._call(self._manifest_once(), timeout=self.settings.request_timeout).cars
+    def showcase(self) -> list[Round]:
+        """Rounds for the attract screen: photos with the AI's guess and where it looked."""
+        return list(self._reel.rounds) if self._reel else []
 
     def ready_games(self) -> int:
         return len(self._ready)
 
     def close(self) -> None:
         async def shut() -> None:
-            self._filler.cancel()
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
             await self._session.close()
 
         self._call(shut(), timeout=5)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
+        self.store.close()

@@ -18,6 +18,18 @@ class Settings(BaseSettings):
     request_timeout: float = Field(10.0, gt=0, description="seconds per call to a service")
     rounds: int = Field(5, ge=1, le=20)
     ready_games: int = Field(2, ge=0, description="games prepared ahead for the next visitors")
+    prepare_concurrency: int = Field(2, ge=1, le=8, description="games prepared at once")
+    health_interval: float = Field(2.0, gt=0, description="seconds between back-end checks")
+    health_timeout: float = Field(1.5, gt=0, description="seconds a back-end check may take")
+    render_budget: float = Field(
+        0.5, gt=0, description="the longest a page waits on the event loop before it shows "
+                               "'preparing…' and asks again")
+    reel_refresh_seconds: float = Field(300, gt=0, description="the attract screen's photos")
+    # The kiosk cycle: a game untouched this long asks "Still playing?", counts down, and the
+    # attract screen returns for the next visitor.
+    idle_seconds: float = Field(60, gt=0)
+    idle_countdown_seconds: float = Field(10, ge=0)
+    max_request_bytes: int = Field(1024 * 1024, gt=0, description="the largest request body")
     # The game store: "" is the embedded on-disk store in store_dir (survives restarts, shared
     # by the workers of one machine); "memory:" keeps games in the process (tests).
     store_url: str = ""

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import closed_url, dashboard, free_port, model_server
+from dashboard.layout import MISSING
+from tests.servers import closed_url, dashboard, free_port, model_server, service
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
@@ -514,12 +515,12 @@ def test_without_the_model_the_home_page_waits_for_the_ai_then_plays(
         v.open("/attempt")  # no game can have started
         v.expect_at("/")
         status, play = v.page.locator("#home-status"), v.page.locator("#play")
-        expect(status).to_contain_text("The AI is warming up")
+        expect(status.locator("#missing-model")).to_have_text(MISSING["model"])
         expect(play).to_be_disabled()
         calls = sum("_dash-update-component" in u for u in v.requests)
-        v.page.wait_for_timeout(3500)  # the page's own retry (every 3 s) ran: still no AI
+        v.page.wait_for_timeout(2500)  # the page's own retry (every 2 s) ran: still no AI
         assert sum("_dash-update-component" in u for u in v.requests) > calls
-        expect(status).to_contain_text("The AI is warming up")
+        expect(status.locator("#missing-model")).to_be_visible()
         expect(play).to_be_disabled()
 
         with model_server(model_port):  # the AI comes up: the page notices by itself
@@ -530,3 +531,27 @@ def test_without_the_model_the_home_page_waits_for_the_ai_then_plays(
             v.expect_header(0, 0, f"Round 1/{ROUNDS}")
             v.assert_clean()
             v.page.close()
+
+
+def test_the_home_page_names_a_missing_explainer_and_games_get_explanations_once_it_is_back(
+        model_server_url, image_server_url, visitor):
+    """Games prepared while the explainer is down are made again when it returns."""
+    port = free_port()
+    env = {"EXPLAINER_HOST": "127.0.0.1", "EXPLAINER_PORT": str(port),
+           "EXPLAINER_MODEL_URL": model_server_url}
+    with dashboard(model_server_url, f"http://127.0.0.1:{port}", image_server_url) as url:
+        v = visitor(url)
+        v.open("/")
+        missing = v.page.locator("#home-status #missing-explainer")
+        expect(missing).to_have_text(MISSING["explainer"])
+        expect(v.page.locator("#play")).to_be_enabled()  # the game does not need it
+        with service("explainer", env, "/health", port):
+            expect(missing).to_have_count(0, timeout=TIMEOUT_MS)  # the message clears itself
+            v.page.locator("#play").click()
+            v.expect_at("/attempt")
+            v.page.locator("#make label").first.click()
+            v.page.locator("#model label").first.click()
+            v.page.locator("#guess").click()
+            v.expect_at("/result")
+            expect(v.page.locator("#overlay")).to_be_visible()
+        v.assert_clean()

@@ -57,6 +57,7 @@ async def test_without_the_explainer_the_game_still_plays(http, image_server_url
     game = await prepare_game(s, await s.images.manifest(), 5, random.Random(2))
     assert [r.overlay for r in game.rounds] == [None] * 5
     assert all(r.ai_top for r in game.rounds)
+    assert not game.explained  # refreshed once the explainer is back
 
 
 async def test_without_the_model_no_game_is_made(http, image_server_url, explainer_url):

@@ -1,0 +1,161 @@
+"""What a request to the dashboard may carry, checked before Dash sees it.
+
+Dash trusts the browser: a callback body of the wrong shape is a framework 500 (HTML), and any
+value of any size reaches the callbacks. Here every ``/_dash-update-component`` body is checked
+against the callback it names (the same inputs and states, in order) and every value against
+the type its property takes, so bad input is a JSON 4xx and stores nothing. Every error the
+app answers is JSON ``{"error": ...}``, without exception text.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+import dash
+import flask
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+CALLBACK_PATH = "/_dash-update-component"
+SESSION_ID = re.compile(r"[0-9a-f]{32}")
+MAX_COUNT = 10**9
+Check = Callable[[Any], bool]
+
+
+class BadCallback(ValueError):
+    """A callback request that no page of ours sends. ``reset``: the session id is unusable,
+    so the page (assets/kiosk.js) forgets it and starts over with a fresh one."""
+
+    def __init__(self, message: str, reset: bool = False) -> None:
+        super().__init__(message)
+        self.reset = reset
+
+
+def new_session_id() -> str:
+    """A session id minted by the server: 128 random bits as 32 hex digits."""
+    return secrets.token_hex(16)
+
+
+def is_session_id(value: Any) -> bool:
+    return isinstance(value, str) and SESSION_ID.fullmatch(value) is not None
+
+
+def _count(value: Any) -> bool:
+    """n_clicks, n_intervals: None before the first, then a small non-negative int."""
+    return value is None or (type(value) is int and 0 <= value < MAX_COUNT)
+
+
+def _index(value: Any) -> bool:
+    return type(value) is int and 0 <= value < 100
+
+
+def _text(max_length: int) -> Check:
+    def check(value: Any) -> bool:
+        return value is None or (isinstance(value, str) and len(value) <= max_length)
+
+    return check
+
+
+# Every property a callback reads, with what it may hold: one place, and a test checks that
+# each registered callback's inputs and states are all here.
+PROPS: dict[tuple[str, str], Check] = {
+    ("session", "data"): is_session_id,
+    ("url", "pathname"): _text(256),
+    ("round-index", "data"): _index,
+    ("make", "value"): _text(100),
+    ("model", "value"): _text(200),
+}
+ANY_ID_PROPS: dict[str, Check] = {"n_clicks": _count, "n_intervals": _count}
+
+
+def prop_check(component_id: Any, prop: str) -> Check | None:
+    if not isinstance(component_id, str):
+        return None
+    return PROPS.get((component_id, prop)) or ANY_ID_PROPS.get(prop)
+
+
+def _dependencies(entries: Any, registered: list[dict], what: str) -> None:
+    """``entries`` must name exactly the registered dependencies, with values of their type."""
+    if not isinstance(entries, list) or len(entries) != len(registered):
+        raise BadCallback(f"'{what}' must list the callback's {len(registered)} {what}")
+    for entry, expected in zip(entries, registered, strict=True):
+        if (not isinstance(entry, dict) or entry.get("id") != expected["id"]
+                or entry.get("property") != expected["property"]):
+            raise BadCallback(f"'{what}' does not match the callback")
+        check = prop_check(expected["id"], expected["property"])
+        if check is None or not check(entry.get("value")):
+            raise BadCallback(f"invalid value for {expected['id']}.{expected['property']}",
+                              reset=expected["id"] == "session")
+
+
+def _outputs(output: str) -> list[tuple[str, str]]:
+    """(id, property) of each output named in a callback's key: ``"page.children"`` or, for
+    several, ``"..page.children@<hash>...url.pathname@<hash>.."``."""
+    names = output[2:-2].split("...") if output.startswith("..") else [output]
+    return [tuple(name.split("@")[0].rsplit(".", 1)) for name in names]
+
+
+def check_callback(body: Any, callback_map: dict[str, dict]) -> None:
+    """Raise ``BadCallback`` unless ``body`` is a request one of our pages could send."""
+    if not isinstance(body, dict):
+        raise BadCallback("the body must be a JSON object")
+    output = body.get("output")
+    if not isinstance(output, str) or output not in callback_map:
+        raise BadCallback("unknown callback")
+    callback = callback_map[output]
+    _dependencies(body.get("inputs"), callback["inputs"], "inputs")
+    _dependencies(body.get("state", []), callback["state"], "state")
+    expected = _outputs(output)
+    outputs = body.get("outputs")
+    if len(expected) == 1 and not output.startswith(".."):
+        outputs = [outputs]  # a single output is sent as an object, several as a list
+    if not isinstance(outputs, list) or len(outputs) != len(expected):
+        raise BadCallback("'outputs' does not match the callback")
+    for item, (component, prop) in zip(outputs, expected, strict=True):
+        if not (isinstance(item, dict) and item.get("id") == component
+                and isinstance(item.get("property"), str)
+                and item["property"].split("@")[0] == prop):
+            raise BadCallback("'outputs' does not match the callback")
+    changed = body.get("changedPropIds", [])
+    if not isinstance(changed, list) or not all(isinstance(c, str) for c in changed):
+        raise BadCallback("'changedPropIds' must be a list of strings")
+
+
+def json_error(status: int, message: str, **extra: str) -> flask.Response:
+    response = flask.jsonify(error=message, **extra)
+    response.status_code = status
+    return response
+
+
+def install(app: dash.Dash, max_body_bytes: int) -> None:
+    """Check callback bodies before Dash, cap every body, answer every error as JSON."""
+    server = app.server
+    server.config["MAX_CONTENT_LENGTH"] = max_body_bytes
+
+    @server.before_request
+    def check_request() -> flask.Response | None:
+        if flask.request.path != CALLBACK_PATH or flask.request.method != "POST":
+            return None
+        try:
+            body = json.loads(flask.request.get_data(cache=True))
+            check_callback(body, app.callback_map)
+        except BadCallback as exc:
+            return json_error(400, str(exc), **({"reset": "session"} if exc.reset else {}))
+        except (ValueError, RecursionError):  # not JSON, or absurdly deep
+            return json_error(400, "the body must be JSON")
+        except OSError:  # the client sent less than it announced (socket timeout)
+            return json_error(408, "the request body did not arrive in time")
+        return None
+
+    @server.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> flask.Response:
+        return json_error(exc.code or 500, exc.name)
+
+    @server.errorhandler(Exception)
+    def crash(exc: Exception) -> flask.Response:
+        log.exception("unhandled error on %s %s", flask.request.method, flask.request.path)
+        return json_error(500, "internal server error")

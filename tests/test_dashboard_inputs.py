@@ -1,0 +1,237 @@
+"""Inputs that cannot hurt the dashboard: the real app under gunicorn, attacked over HTTP.
+
+Every callback body is checked before Dash sees it (``dashboard.guard``): wrong shapes, wrong
+types, forged or huge session ids, oversized and lying bodies, unparsable requests. Each gets
+a JSON 4xx, never a 5xx or a hang, and stores nothing. The back-ends are left down on purpose:
+what is tested here must not need them.
+"""
+from __future__ import annotations
+
+import json
+import socket
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dashboard import guard
+from dashboard.app import create_app
+from dashboard.settings import Settings
+from stack.settings import Settings as StackSettings
+from tests.servers import closed_url, free_port, service
+
+SOCKET_TIMEOUT_S = 3  # gunicorn_conf's bound on a silent client, short for the test
+SID = "0123456789abcdef" * 2
+
+
+def rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def worker_pid(master: int) -> int:
+    """gunicorn's (single) worker: the master's child."""
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    assert len(children) == 1, children
+    return int(children[0])
+
+
+@pytest.fixture(scope="module")
+def dash_url(tmp_path_factory) -> Iterator[str]:
+    """The dashboard as ``make play`` runs it, with every back-end down."""
+    port = free_port()
+    argv = StackSettings(dashboard_host="127.0.0.1", dashboard_port=port).dashboard_argv()
+    env = {"DASHBOARD_MODEL_URL": closed_url(), "DASHBOARD_EXPLAINER_URL": closed_url(),
+           "DASHBOARD_IMAGE_SERVER_URL": closed_url(),
+           "DASHBOARD_STORE_DIR": str(tmp_path_factory.mktemp("games")),
+           "DASHBOARD_SOCKET_TIMEOUT": str(SOCKET_TIMEOUT_S)}
+    with service(argv, env, "/health", port) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def callbacks(dash_url: str) -> list[dict]:
+    with urllib.request.urlopen(dash_url + "/_dash-dependencies", timeout=10) as r:
+        return json.load(r)
+
+
+def post(url: str, body: bytes, content_type: str = "application/json",
+         timeout: float = 10) -> tuple[int, str, bytes]:
+    request = urllib.request.Request(url + guard.CALLBACK_PATH, data=body, method="POST",
+                                     headers={"Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as r:
+            return r.status, r.headers.get("Content-Type", ""), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Content-Type", ""), e.read()
+
+
+def valid_body(callback: dict, values: dict[str, object]) -> dict:
+    """The body the page would send for ``callback``, with ``values`` by "id.property"."""
+    def deps(items: list[dict]) -> list[dict]:
+        return [{**d, "value": values.get(f"{d['id']}.{d['property']}")} for d in items]
+
+    outputs = [{"id": o.split(".")[0], "property": o.split(".")[1]}
+               for o in callback["output"].strip(".").split("...")]
+    return {"output": callback["output"],
+            "outputs": outputs if callback["output"].startswith("..") else outputs[0],
+            "inputs": deps(callback["inputs"]), "state": deps(callback["state"]),
+            "changedPropIds": [f"{d['id']}.{d['property']}" for d in callback["inputs"]]}
+
+
+def raw(url: str, data: bytes, wait: float = 30) -> tuple[bytes, float]:
+    """Send raw bytes; (the first bytes of the answer, seconds until it came)."""
+    host, port = url.removeprefix("http://").split(":")
+    started = time.monotonic()
+    with socket.create_connection((host, int(port))) as s:
+        s.sendall(data)
+        s.settimeout(wait)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+    return answer, time.monotonic() - started
+
+
+def assert_json_4xx(status: int, content_type: str, body: bytes) -> dict:
+    assert 400 <= status < 500, (status, body[:200])
+    assert content_type.startswith("application/json"), content_type
+    return json.loads(body)
+
+
+def test_every_value_a_callback_reads_has_a_declared_type(tmp_path):
+    """A new callback must say what its inputs may hold, or every request to it is a 400."""
+    app = create_app(Settings(model_url=closed_url(), explainer_url=closed_url(),
+                              image_server_url=closed_url(), store_dir=tmp_path))
+    for callback in app.callback_map.values():
+        for dependency in callback["inputs"] + callback["state"]:
+            assert guard.prop_check(dependency["id"], dependency["property"]), dependency
+
+
+def test_a_valid_visit_is_answered_and_a_forged_session_is_refused(dash_url, callbacks):
+    show = next(c for c in callbacks if c["inputs"][0]["id"] == "url")
+    status, _, body = post(dash_url, json.dumps(valid_body(
+        show, {"url.pathname": "/", "session.data": SID})).encode())
+    assert status == 200 and b"Let's play" in body
+    for forged in (None, "", "x" * 31, SID.upper(), SID + "0", ["a"], {"a": 1}, 7):
+        answer = assert_json_4xx(*post(dash_url, json.dumps(valid_body(
+            show, {"url.pathname": "/", "session.data": forged})).encode()))
+        assert answer == {"error": "invalid value for session.data", "reset": "session"}
+
+
+@pytest.mark.parametrize("body, content_type", [
+    (b"{not json", "application/json"),
+    (b"[" * 50_000 + b"]" * 50_000, "application/json"),
+    (b"[1, 2]", "application/json"),
+    (b'{"output": "nope"}', "application/json"),
+    (b'{"output": 5}', "application/json"),
+    (b"\xff\xfe\x00", "application/json"),
+    (b"{}", "text/plain"),
+])
+def test_malformed_callback_bodies_are_json_4xx(dash_url, body, content_type):
+    assert_json_4xx(*post(dash_url, body, content_type))
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+    | st.text(max_size=40),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                 max_size=4),
+    max_leaves=12)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_fuzzed_callbacks_never_get_a_server_error(dash_url, callbacks, data):
+    """Any callback, any value in any slot, any key dropped or replaced: never a 5xx."""
+    callback = data.draw(st.sampled_from(callbacks))
+    names = [f"{d['id']}.{d['property']}" for d in callback["inputs"] + callback["state"]]
+    values = {name: data.draw(json_values, label=name) for name in names}
+    body = valid_body(callback, values)
+    if data.draw(st.booleans(), label="mangle"):
+        key = data.draw(st.sampled_from(sorted(body)), label="key")
+        if data.draw(st.booleans(), label="drop"):
+            del body[key]
+        else:
+            body[key] = data.draw(json_values, label="replacement")
+    status, content_type, answer = post(dash_url, json.dumps(body).encode())
+    assert status < 500, (status, answer[:300])
+    if status >= 400:
+        assert content_type.startswith("application/json")
+        assert set(json.loads(answer)) <= {"error", "reset"}
+
+
+def test_huge_session_ids_are_refused_without_growing_the_dashboard(dash_url, callbacks):
+    """10 callbacks carrying 20 MB session ids: refused as too large, < 20 MB growth."""
+    master = int(next(p for p in Path("/proc").iterdir() if p.name.isdigit()
+                      and _listens(p, dash_url)).name)
+    worker = worker_pid(master)
+    before = rss_kb(worker)
+    show = next(c for c in callbacks if c["inputs"][0]["id"] == "url")
+    huge = json.dumps(valid_body(show, {"url.pathname": "/", "session.data": "a" * 20_000_000}))
+    head = (f"POST {guard.CALLBACK_PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+            f"\r\nContent-Length: {len(huge)}\r\n\r\n").encode()
+    for _ in range(10):
+        try:
+            answer, _ = raw(dash_url, head + huge.encode(), wait=10)
+        except (BrokenPipeError, ConnectionResetError):  # refused before all was sent
+            continue
+        assert answer.startswith(b"HTTP/1.1 413"), answer[:100]
+    assert (rss_kb(worker) - before) < 20 * 1024
+
+
+def _listens(proc: Path, url: str) -> bool:
+    """Is ``proc`` the gunicorn master serving ``url``? (Its command line names the port.)"""
+    try:
+        cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    port = url.rsplit(":", 1)[1]
+    return b"gunicorn" in b" ".join(cmdline) and f"127.0.0.1:{port}".encode() in cmdline
+
+
+def test_a_client_that_sends_less_than_it_announced_gets_an_error_in_time(dash_url):
+    answer, seconds = raw(dash_url, (
+        f"POST {guard.CALLBACK_PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Content-Length: 1000\r\n\r\n{\"output\":").encode())
+    assert answer.startswith((b"HTTP/1.1 400", b"HTTP/1.1 408")), answer[:100]
+    assert seconds < SOCKET_TIMEOUT_S + 5
+
+
+def test_a_client_that_never_finishes_its_headers_is_let_go(dash_url):
+    answer, seconds = raw(dash_url, b"GET / HTTP/1.1\r\nHost: x\r\n")
+    assert answer == b"" and seconds < SOCKET_TIMEOUT_S + 5
+
+
+@pytest.mark.parametrize("request_bytes", [
+    b"GARBAGE\r\n\r\n",
+    b"GET / HTTP/9.9\r\nHost: x\r\n\r\n",
+    b"GET / HTTP/1.1\r\nBad Header\r\n\r\n",
+    b"GET /" + b"a" * 10_000 + b" HTTP/1.1\r\n\r\n",
+])
+def test_unparsable_requests_are_json_without_an_echo(dash_url, request_bytes):
+    answer, _ = raw(dash_url, request_bytes, wait=10)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 4"), answer[:100]
+    assert b"Content-Type: application/json" in head
+    assert b"GARBAGE" not in answer and b"aaaa" not in answer
+
+
+def test_health_wrong_methods_and_health_answer_json(dash_url):
+    with urllib.request.urlopen(dash_url + "/health", timeout=5) as r:
+        assert json.load(r)["status"] == "ok"
+    request = urllib.request.Request(dash_url + guard.CALLBACK_PATH, method="DELETE")
+    with pytest.raises(urllib.error.HTTPError) as error:
+        urllib.request.urlopen(request, timeout=5)
+    assert error.value.code == 405
+    assert json.load(error.value) == {"error": "Method Not Allowed"}
