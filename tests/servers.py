@@ -6,6 +6,7 @@ how ``python -m stack`` starts, waits for and stops the services.
 from __future__ import annotations
 
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -95,11 +96,15 @@ def explainer(model_url: str, **env: str) -> Iterator[str]:
 
 
 @contextmanager
-def dashboard(model_url: str, explainer_url: str, image_server_url: str) -> Iterator[str]:
-    """The dashboard as ``python -m stack`` runs it (its gunicorn command, one worker)."""
-    port = free_port()
+def dashboard(model_url: str, explainer_url: str, image_server_url: str,
+              port: int | None = None, **env: str) -> Iterator[str]:
+    """The dashboard as ``python -m stack`` runs it (its gunicorn command); ``env`` adds
+    ``DASHBOARD_*`` settings. Its game store is a fresh directory unless ``env`` names one."""
+    port = port or free_port()
     argv = StackSettings(dashboard_host="127.0.0.1", dashboard_port=port).dashboard_argv()
     env = {"DASHBOARD_MODEL_URL": model_url, "DASHBOARD_EXPLAINER_URL": explainer_url,
-           "DASHBOARD_IMAGE_SERVER_URL": image_server_url}
+           "DASHBOARD_IMAGE_SERVER_URL": image_server_url,
+           "DASHBOARD_STORE_DIR": env.pop("DASHBOARD_STORE_DIR", None) or tempfile.mkdtemp(),
+           **env}
     with service(argv, env, "/health", port) as url:
         yield url
