@@ -118,12 +118,13 @@ class Runtime:
             if health != self.health or not self._checked:
                 log.info("back-ends", extra={"up": [n for n in SERVICES if getattr(health, n)],
                                              "down": health.missing()})
+            explainer_back = health.explainer and not self.health.explainer
             self.health, self._checked = health, True
             if health.can_prepare:
                 self._healthy.set()
             else:
                 self._healthy.clear()
-            if health.explainer:
+            if explainer_back:  # on the way back only: never a loop of re-preparations
                 self._drop_unexplained()
             await asyncio.sleep(self.settings.health_interval)
 

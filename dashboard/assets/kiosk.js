@@ -81,12 +81,21 @@
   var countdownS = kiosk ? parseFloat(kiosk.dataset.countdownSeconds) : NaN;
   if (!(idleS > 0)) { return; }
   var lastTouch = Date.now();
+  var prompt = document.getElementById("idle-prompt");
   ["pointerdown", "keydown", "wheel", "touchstart"].forEach(function (type) {
-    window.addEventListener(type, function () {
+    window.addEventListener(type, function (event) {
       lastTouch = Date.now();
-      show("idle-prompt", false);
+      // A touch on the prompt closes it once the click is over, so the click cannot go
+      // through to the game underneath; any other activity closes it at once.
+      if (!(prompt && prompt.contains(event.target))) { show("idle-prompt", false); }
     }, {capture: true, passive: true});
   });
+  if (prompt) {
+    prompt.addEventListener("click", function () {
+      lastTouch = Date.now();
+      show("idle-prompt", false);
+    });
+  }
 
   function abandon() {
     window.sessionStorage.clear();  // the next visitor gets a new session, never this game
