@@ -57,11 +57,11 @@ def _image(data: bytes, **kwargs) -> html.Img:
 
 def home_status(missing: list[str], can_start: bool) -> list:
     """Which parts are missing, in a visitor's words; nothing when all is well."""
-    lines = [html.P(MISSING[name], className="mb-2", id=f"missing-{name}") for name in missing]
+    lines = [html.P(MISSING[name], className="mb-1", id=f"missing-{name}") for name in missing]
     if lines and not can_start:
         lines.append(html.P([dbc.Spinner(size="sm", spinner_class_name="me-2"),
                              "This page updates by itself."], className="mb-0"))
-    return lines
+    return [dbc.Alert(lines, color="warning", className="d-inline-block")] if lines else []
 
 
 def home(missing: list[str], can_start: bool) -> html.Div:
