@@ -1,7 +1,7 @@
 """Serve the prepared photo pool on HTTP.
 
 Settings come from ``IMAGE_SERVER_*`` environment variables (HOST, PORT, POOL_DIR, LOG_LEVEL,
-PHOTO_MAX_AGE); make the pool first with ``python -m image_server.prepare``.
+PHOTO_MAX_AGE, BODY_TIMEOUT); make the pool first with ``python -m image_server.prepare``.
 """
 from __future__ import annotations
 

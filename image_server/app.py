@@ -5,7 +5,7 @@ import logging
 
 from aiohttp import web
 
-from common.web import error_middleware
+from common.web import error_middleware, read_body_within
 from image_server.pool import load_pool
 from image_server.routes import setup_routes
 from image_server.settings import Settings
@@ -21,7 +21,7 @@ def create_app(settings: Settings) -> web.Application:
         "pool_dir": str(settings.pool_dir), "photos": len(pool.files),
         "model_version": pool.model_version,
     })
-    app = web.Application(middlewares=[error_middleware])
+    app = web.Application(middlewares=[error_middleware, read_body_within(settings.body_timeout)])
     app[SETTINGS] = settings
     app[POOL] = pool
     setup_routes(app)

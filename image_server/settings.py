@@ -15,7 +15,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="IMAGE_SERVER_")
 
-    host: str = "0.0.0.0"
+    host: str = "127.0.0.1"  # only the dashboard faces visitors (Docker serves with nginx)
     port: int = 8081
     # Photos are copied out of the dataset here, never into the repository (.cache is ignored).
     pool_dir: Path = REPO_ROOT / ".cache" / "photo_pool"
@@ -23,3 +23,5 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # A photo's URL never changes content, so browsers may keep it this long (seconds).
     photo_max_age: int = Field(default=86400, ge=0)
+    # Nothing here takes a body, but a client that announces one must not hold a connection.
+    body_timeout: float = Field(default=15.0, gt=0, description="seconds to receive a body")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from common.web import json_error
+from image_server.conditions import refusal
 from image_server.pool import FILE_PATTERN, Pool
 from image_server.settings import Settings
 
@@ -25,14 +26,22 @@ async def manifest(request: web.Request) -> web.Response:
 
 
 async def photo(request: web.Request) -> web.StreamResponse:
-    """One pool photo; FileResponse adds ETag, Last-Modified, 304s, ranges and HEAD."""
+    """One pool photo; FileResponse adds ETag, Last-Modified, 304s, ranges and HEAD (its
+    empty-bodied 412 and 416 are answered in JSON first, by ``refusal``)."""
     pool = request.app[POOL]
     name = request.match_info["file"]
     # Only names listed in the manifest, which are plain file names: no path ever reaches disk.
     if not FILE_PATTERN.fullmatch(name) or name not in pool.files:
         return json_error(404, "no such photo")
+    path = pool.photos_dir / name
+    try:
+        stat = path.stat()  # a local file in the page cache: microseconds
+    except OSError:
+        return json_error(404, "no such photo")
+    if (refused := refusal(request, stat)) is not None:
+        return refused
     max_age = request.app[SETTINGS].photo_max_age
-    return web.FileResponse(pool.photos_dir / name, headers={
+    return web.FileResponse(path, headers={
         "Cache-Control": f"public, max-age={max_age}, immutable",
     })
 

@@ -23,7 +23,8 @@ from image_server import pool
 from model import dataset
 from model.contract import SPLIT_ASSET
 from tests.conftest import COMMITTED_VERSION
-from tests.servers import REPO, free_port, image_server, stop
+from tests.hostile import listen_addresses, raw_request
+from tests.servers import REPO, free_port, image_server, start, stop
 
 PHOTO_CACHE = "public, max-age=86400, immutable"
 NGINX_MIME_TYPES = Path("/etc/nginx/mime.types")
@@ -311,3 +312,78 @@ def test_nginx_without_a_pool_is_unhealthy(tmp_path):
         status, _, body = fetch(url, "/health")
         assert status == 503 and "image_server.prepare" in json.loads(body)["error"]
         assert fetch(url, "/manifest.json")[0] == 404
+
+
+# --- inputs that cannot hurt it ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def own_server(pool_dir: Path) -> Iterator[tuple[str, int]]:
+    """The aiohttp server started with no host setting and a 1 s body timeout."""
+    port = free_port()
+    proc = start("image_server", {"IMAGE_SERVER_PORT": str(port), "IMAGE_SERVER_BODY_TIMEOUT": "1",
+                                  "IMAGE_SERVER_POOL_DIR": str(pool_dir)}, "/health", port)
+    try:
+        yield f"http://127.0.0.1:{port}", port
+    finally:
+        stop(proc)
+
+
+def test_it_listens_on_loopback_by_default(own_server):
+    _, port = own_server
+    assert listen_addresses(port) == {"127.0.0.1"}
+
+
+def test_refused_ranges_and_preconditions_are_json(server, manifest, pool_dir):
+    """FileResponse (and nginx) answer these with an empty or HTML body unless told."""
+    kind, url = server
+    entry = manifest["photos"][0]
+    size = (pool_dir / pool.PHOTOS / entry["file"]).stat().st_size
+    etag = fetch(url, entry["url"])[1]["ETag"]
+    for headers, status in [
+        ({"Range": f"bytes={size}-"}, 416),
+        ({"Range": f"bytes={size + 10}-{size + 20}"}, 416),
+        ({"If-Match": '"not-this-one"'}, 412),
+        ({"If-Unmodified-Since": "Mon, 01 Jan 1990 00:00:00 GMT"}, 412),
+    ]:
+        got, answer, body = fetch(url, entry["url"], headers=headers)
+        assert got == status, (headers, got)
+        assert answer.get_content_type() == "application/json", headers
+        assert json.loads(body)["error"], headers
+    if kind == "aiohttp":  # nginx ignores a Range it cannot parse, as RFC 9110 allows
+        for bad in ("bytes=9-2", "bytes=0-1,5-6", "lines=1-2", "bytes=-"):
+            got, answer, body = fetch(url, entry["url"], headers={"Range": bad})
+            assert got == 416 and json.loads(body)["error"], bad
+            assert answer["Content-Range"] == f"bytes */{size}"
+    for headers in ({"If-Match": etag}, {"If-Match": "*"}, {"Range": "bytes=-10"}):
+        got, _, body = fetch(url, entry["url"], headers=headers)
+        assert got in (200, 206), (headers, got)
+
+
+def test_parser_level_errors_are_json_without_echo_or_versions(own_server):
+    """What aiohttp's HTTP parser refuses never reaches a handler: it still answers JSON, says
+    nothing of the request back, and names no versions."""
+    url, _ = own_server
+    for raw in (b"GET /<script>alert(1)</script> HTTP/9.9\r\n\r\n",
+                b"<script>alert(1)</script> / HTTP/1.1\r\n\r\n",
+                b"GET /health HTTP/1.1\r\nHost: x\r\nBad<script>: 1\r\n\r\n",
+                b"GET /health HTTP/1.1\r\nHost: x\r\nX: " + b"<script>" * 2000 + b"\r\n\r\n",
+                b"GET /health HTTP/1.1\r\nHost: x\r\nExpect: <script>\r\n\r\n",
+                b"GET /health HTTP/1.1\r\nContent-Length: -1\r\n\r\n"):
+        status, headers, body = raw_request(url, raw)
+        assert 400 <= status < 500, raw
+        assert headers.get_content_type() == "application/json", raw
+        assert b"script" not in body and json.loads(body)["error"], raw
+        assert headers["Server"] == "beat-the-ai", raw
+    status, headers, _ = raw_request(url, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert (status, headers["Server"]) == (200, "beat-the-ai")
+
+
+def test_a_client_that_sends_less_than_it_announced_gets_a_408(own_server):
+    url, _ = own_server
+    started = time.monotonic()
+    status, headers, body = raw_request(url, b"GET /health HTTP/1.1\r\nHost: x\r\n"
+                                             b"Content-Length: 100\r\n\r\nabc")
+    assert (status, headers.get_content_type()) == (408, "application/json")
+    assert json.loads(body)["error"] == "the request body did not arrive within 1s"
+    assert time.monotonic() - started < 5
