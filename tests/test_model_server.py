@@ -6,23 +6,61 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gzip
+import json
+import re
+import subprocess
+import time
+import zlib
+from collections.abc import Iterator
 
 import aiohttp
 import grpc
 import numpy as np
 import pytest
 import tensorflow as tf
+from tensorflow.core.framework.tensor_pb2 import TensorProto
+from tensorflow.core.framework.types_pb2 import DT_FLOAT, DT_INVALID, DT_STRING
 from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
 from model.client import ModelClient, ModelError
+from model.serving.grpc_service import to_array
+from model.serving.limits import Limits
+from model.serving.servable import UNDECODABLE, ServingError, TensorInfo
+from model.serving.settings import Settings
 from tests.conftest import photo_bytes
-from tests.servers import free_port, model_server, start, stop
+from tests.hostile import huge_jpeg, one_bit_bmp, raw_request, rss_bytes
+from tests.servers import free_port, start, stop
 
 MODEL = "/v1/models/car_classifier"
 
 
 def b64(blob: bytes) -> dict:
     return {"b64": base64.b64encode(blob).decode()}
+
+
+@pytest.fixture(scope="module")
+def grpc_model() -> Iterator[tuple[subprocess.Popen, str, str]]:
+    """A model server with gRPC on and a 1 s body timeout: (process, REST URL, gRPC target)."""
+    port, grpc_port = free_port(), free_port()
+    proc = start("model.serving", {"MODEL_SERVER_HOST": "127.0.0.1",
+                                   "MODEL_SERVER_REST_PORT": str(port),
+                                   "MODEL_SERVER_GRPC_PORT": str(grpc_port),
+                                   "MODEL_SERVER_BODY_TIMEOUT": "1"}, MODEL, port)
+    try:
+        yield proc, f"http://127.0.0.1:{port}", f"127.0.0.1:{grpc_port}"
+    finally:
+        stop(proc)
+
+
+def grpc_predict(target: str, tensor: TensorProto, name: str = "image_bytes",
+                 model: str = "car_classifier") -> predict_pb2.PredictResponse:
+    with grpc.insecure_channel(target) as channel:
+        request = predict_pb2.PredictRequest()
+        request.model_spec.name = model
+        request.inputs[name].CopyFrom(tensor)
+        return prediction_service_pb2_grpc.PredictionServiceStub(channel).Predict(
+            request, timeout=60)
 
 
 @pytest.fixture(scope="module")
@@ -189,23 +227,15 @@ async def test_the_shared_client_works_against_it(model_server_url, photos, expe
         assert err.value.status == 503
 
 
-def test_grpc_prediction_service_and_clean_shutdown(photos, expected):
-    grpc_port = free_port()
-    with model_server(MODEL_SERVER_GRPC_PORT=str(grpc_port)) as url:
-        assert url
-        with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
-            stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
-            request = predict_pb2.PredictRequest()
-            request.model_spec.name = "car_classifier"
-            request.inputs["image_bytes"].CopyFrom(tf.make_tensor_proto(photos[:2]))
-            response = stub.Predict(request, timeout=60)
-            classes = tf.make_ndarray(response.outputs["top_k_classes"])
-            assert [[c.decode() for c in row] for row in classes] == expected[:2]
-            assert response.model_spec.version.value == 1
-            request.model_spec.name = "nope"
-            with pytest.raises(grpc.RpcError) as err:
-                stub.Predict(request, timeout=60)
-            assert err.value.code() == grpc.StatusCode.NOT_FOUND
+def test_grpc_prediction_service(grpc_model, photos, expected):
+    _, _, target = grpc_model
+    response = grpc_predict(target, tf.make_tensor_proto(photos[:2]))
+    classes = tf.make_ndarray(response.outputs["top_k_classes"])
+    assert [[c.decode() for c in row] for row in classes] == expected[:2]
+    assert response.model_spec.version.value == 1
+    with pytest.raises(grpc.RpcError) as err:
+        grpc_predict(target, tf.make_tensor_proto(photos[:2]), model="nope")
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
 
 
 def test_sigterm_stops_the_server_cleanly():
@@ -229,3 +259,204 @@ async def test_the_client_reports_a_slow_model_as_504(aiohttp_server):
         with pytest.raises(ModelError) as err:
             await client.status()
         assert err.value.status == 504
+
+
+# --- inputs that cannot hurt it ---------------------------------------------------------------
+
+CLEAN = ("Traceback", "Graph execution", "Exception", "<class", "node ")
+
+
+def assert_clean(message: str) -> None:
+    """A message for clients: no Python or TensorFlow internals in it."""
+    assert message and not any(word in message for word in CLEAN), message
+
+
+def strings(values: list[bytes], shape: list[int] | None = None) -> TensorProto:
+    """A DT_STRING TensorProto carrying ``values`` under ``shape`` (the values' by default)."""
+    proto = TensorProto(dtype=DT_STRING, string_val=values)
+    for size in [len(values)] if shape is None else shape:
+        proto.tensor_shape.dim.add().size = size
+    return proto
+
+
+def test_back_ends_listen_on_loopback_by_default(monkeypatch):
+    monkeypatch.delenv("MODEL_SERVER_HOST", raising=False)
+    settings = Settings()
+    assert settings.host == "127.0.0.1"
+    assert (settings.max_photos, settings.max_pixels) == (64, 40_000_000)
+    assert settings.body_timeout <= 15
+
+
+@pytest.mark.parametrize("case, wanted", [
+    ("one photo under a shape of 500", "500 photos in one request: at most 64"),
+    ("65 photos", "65 photos in one request: at most 64"),
+    ("3 photos under a shape of 2", "has shape [2] (2 values) but carries 3"),
+    ("1 photo under a shape of 3", "has shape [3] (3 values) but carries 1"),
+    ("no photo", "no photos"),
+    ("DT_INVALID", "must be DT_STRING, not DT_INVALID"),
+    ("unknown dtype", "not unknown dtype 9999"),
+    ("garbage tensor_content", "string_val, not tensor_content"),
+    ("unknown rank", "fully known shape"),
+    ("negative dimension", "fully known shape"),
+    ("a second input", "unexpected ['extra']"),
+    ("not a photo", "photo 1: not a decodable image"),
+    ("a 1-bit BMP", UNDECODABLE),
+])
+def test_grpc_refuses_what_its_values_do_not_back(grpc_model, photos, case, wanted):
+    """Every malformed tensor is INVALID_ARGUMENT with a clean message; none runs the model
+    on more photos than it carries, and the server keeps serving."""
+    _, _, target = grpc_model
+    photo = photos[0]
+    proto = {
+        "one photo under a shape of 500": lambda: strings([photo], [500]),
+        "65 photos": lambda: strings([photo] * 65),
+        "3 photos under a shape of 2": lambda: strings([photo] * 3, [2]),
+        "1 photo under a shape of 3": lambda: strings([photo], [3]),
+        "no photo": lambda: strings([]),
+        "DT_INVALID": lambda: TensorProto(dtype=DT_INVALID, string_val=[photo]),
+        "unknown dtype": lambda: TensorProto(dtype=9999, tensor_content=b"\x00" * 8),
+        "garbage tensor_content": lambda: TensorProto(dtype=DT_STRING, tensor_content=b"junk"),
+        "unknown rank": lambda: TensorProto(dtype=DT_STRING, string_val=[photo],
+                                            tensor_shape={"unknown_rank": True}),
+        "negative dimension": lambda: strings([photo], [-1]),
+        "not a photo": lambda: strings([photo, b"hello"]),
+        "a 1-bit BMP": lambda: strings([photo, one_bit_bmp(photo)]),
+        "a second input": lambda: strings([photo]),
+    }[case]()
+    with grpc.insecure_channel(target) as channel:
+        request = predict_pb2.PredictRequest()
+        request.model_spec.name = "car_classifier"
+        request.inputs["image_bytes"].CopyFrom(proto)
+        if case == "a second input":
+            request.inputs["extra"].CopyFrom(proto)
+        with pytest.raises(grpc.RpcError) as err:
+            prediction_service_pb2_grpc.PredictionServiceStub(channel).Predict(request, timeout=60)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert wanted in err.value.details()
+    assert_clean(err.value.details())
+    assert grpc_predict(target, strings([photo])).outputs["top_k_classes"]
+
+
+@pytest.mark.parametrize("proto, wanted", [
+    (TensorProto(dtype=DT_FLOAT, tensor_content=b"\x00" * 7,
+                 tensor_shape={"dim": [{"size": 2}]}), "not a whole number of float32 values"),
+    (TensorProto(dtype=DT_FLOAT, float_val=[1, 2, 3], tensor_shape={"dim": [{"size": 2}]}),
+     "carries 3"),
+    (TensorProto(dtype=DT_FLOAT, float_val=[1],
+                 tensor_shape={"dim": [{"size": 2}, {"size": 10**9}]}),
+     "(2000000000 values) but carries 1"),
+])
+def test_numeric_tensors_are_checked_against_their_shape_too(proto, wanted):
+    info = TensorInfo("x", tf.float32, [None, None])
+    with pytest.raises(ServingError, match=re.escape(wanted)):
+        to_array("x", proto, info, Limits(max_photos=64, max_pixels=1))
+    good = TensorProto(dtype=DT_FLOAT, tensor_content=np.arange(6, dtype=np.float32).tobytes(),
+                       tensor_shape={"dim": [{"size": 2}, {"size": 3}]})
+    np.testing.assert_array_equal(to_array("x", good, info, Limits(64, 1)),
+                                  np.arange(6).reshape(2, 3))
+
+
+def test_huge_requests_are_refused_in_under_a_second_without_memory(grpc_model, photos):
+    """The attacks of issue 7: a 29 KB gRPC request whose shape says 500 (it used to run 500
+    inferences and grow the server by 4 GB), 500 real photos, and a 10000x10000 JPEG (1.5 MB,
+    300 MB decoded) over gRPC and REST: each refused within a second, the server's resident
+    memory grown by less than 200 MB over all of them."""
+    proc, url, target = grpc_model
+    huge = huge_jpeg()
+    attacks = {
+        "shape 500": lambda: grpc_predict(target, strings([photos[0]], [500])),
+        "500 photos": lambda: grpc_predict(target, strings([photos[0]] * 500)),
+        "huge JPEG over gRPC": lambda: grpc_predict(target, strings([photos[0], huge])),
+        "huge JPEG over REST": lambda: rest_predict(url, {"instances": [b64(huge)]}),
+    }
+    grpc_predict(target, strings(photos[:1]))  # channel and model warm
+    before = rss_bytes(proc.pid)
+    for name, attack in attacks.items():
+        started = time.monotonic()
+        with pytest.raises((grpc.RpcError, ModelError)) as err:
+            attack()
+        elapsed = time.monotonic() - started
+        assert elapsed < 1.0, (name, elapsed)
+        message = (err.value.details() if isinstance(err.value, grpc.RpcError)
+                   else err.value.message)
+        assert "at most" in message, (name, message)
+    grown = rss_bytes(proc.pid) - before
+    assert grown < 200 * 2**20, f"the model server grew by {grown / 2**20:.0f} MB"
+
+
+def rest_predict(url: str, body: dict) -> dict:
+    """A blocking REST :predict; ``ModelError`` on an error status."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url + MODEL + ":predict", json.dumps(body).encode(),
+                                     {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            return json.loads(answer.read())
+    except urllib.error.HTTPError as exc:
+        raise ModelError(exc.code, json.loads(exc.read())["error"]) from None
+
+
+async def test_rest_caps_photos_and_pixels(model_server_url, photos):
+    status, body = await post(model_server_url + MODEL + ":predict",
+                              {"instances": [b64(photos[0])] * 65})
+    assert (status, body["error"]) == (413, "65 photos in one request: at most 64")
+    status, body = await post(model_server_url + MODEL + ":predict",
+                              {"instances": [b64(photos[0]), b64(huge_jpeg())]})
+    assert status == 413
+    assert body["error"] == ("photo 1: the photo is 10000x10000 pixels (100.0 MP): "
+                             "at most 40 MP")
+
+
+async def test_a_photo_the_graph_refuses_gets_a_short_clean_message(model_server_url, photos):
+    status, body = await post(model_server_url + MODEL + ":predict",
+                              {"instances": [b64(photos[0]), b64(one_bit_bmp(photos[0]))]})
+    assert (status, body["error"]) == (400, UNDECODABLE)
+
+
+@pytest.mark.parametrize("body, wanted", [
+    (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    (b'{"instances": ' + b"[" * 5000 + b"]" * 5000 + b"}", "nested too deeply"),
+    (json.dumps({"instances": [[[[[[[["x"]]]]]]]]}).encode(), "shape"),
+    (json.dumps({"instances": [{"b64": "aGVsbG8="}, [1, [2]]]}).encode(), "regular array"),
+    (json.dumps({"instances": [10**400]}).encode(), "string"),
+])
+async def test_rest_json_of_any_shape_is_a_400(model_server_url, body, wanted):
+    status, answer = await post(model_server_url + MODEL + ":predict", body, raw=True)
+    assert status == 400 and wanted in answer["error"], answer
+    assert_clean(answer["error"])
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br", "zstd", "x-nonsense"])
+async def test_a_body_whose_content_encoding_lies_is_a_400(model_server_url, encoding):
+    """(Without a brotli or zstd decoder installed, aiohttp's parser refuses those itself.)"""
+    async with aiohttp.ClientSession() as s, s.post(
+            model_server_url + MODEL + ":predict", data=b'{"instances": [1]}',
+            headers={"Content-Encoding": encoding, "Content-Type": "application/json"}) as r:
+        assert r.status == 400 and r.content_type == "application/json"
+        assert_clean((await r.json())["error"])
+
+
+async def test_a_gzip_body_is_accepted(model_server_url, photos, expected):
+    """aiohttp decodes gzip and deflate bodies; the body size cap applies to what they decode
+    to, so a compressed request costs no more than a plain one."""
+    body = json.dumps({"instances": [b64(photos[0])]}).encode()
+    for encoding, data in (("gzip", gzip.compress(body)), ("deflate", zlib.compress(body))):
+        async with aiohttp.ClientSession() as s, s.post(
+                model_server_url + MODEL + ":predict", data=data,
+                headers={"Content-Encoding": encoding}) as r:
+            assert r.status == 200, await r.text()
+            assert (await r.json())["predictions"][0]["top_k_classes"] == expected[0]
+
+
+def test_a_client_that_sends_less_than_it_announced_gets_a_408(grpc_model):
+    _, url, _ = grpc_model
+    started = time.monotonic()
+    status, headers, body = raw_request(url, (
+        f"POST {MODEL}:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n"
+        "Content-Type: application/json\r\n\r\n{\"instances\"").encode())
+    elapsed = time.monotonic() - started
+    assert (status, headers["Connection"]) == (408, "close")
+    assert json.loads(body)["error"] == "the request body did not arrive within 1s"
+    assert 0.9 < elapsed < 5, elapsed

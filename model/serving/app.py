@@ -8,13 +8,14 @@ from functools import partial
 
 from aiohttp import web
 
-from common.web import error_middleware
+from common.web import error_middleware, read_body_within
 from model.serving.batching import Batcher
 from model.serving.grpc_service import start_grpc
+from model.serving.limits import Limits
 from model.serving.routes import setup_routes
 from model.serving.servable import Servable
 from model.serving.settings import Settings
-from model.serving.views import BATCHER, SERVABLE
+from model.serving.views import BATCHER, LIMITS, SERVABLE
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,8 @@ async def _model_context(settings: Settings, app: web.Application) -> AsyncItera
     app[SERVABLE], app[BATCHER] = servable, batcher
     grpc_server = None
     if settings.grpc_port:
-        grpc_server = await start_grpc(servable, batcher, settings.host, settings.grpc_port)
+        grpc_server = await start_grpc(servable, batcher, app[LIMITS], settings.host,
+                                       settings.grpc_port, settings.max_body_bytes)
     log.info("model server ready", extra={"model": servable.name, "version": servable.version,
                                           "rest_port": settings.rest_port,
                                           "grpc_port": settings.grpc_port})
@@ -38,7 +40,9 @@ async def _model_context(settings: Settings, app: web.Application) -> AsyncItera
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[error_middleware], client_max_size=settings.max_body_bytes)
+    app = web.Application(middlewares=[error_middleware, read_body_within(settings.body_timeout)],
+                          client_max_size=settings.max_body_bytes)
+    app[LIMITS] = Limits(settings.max_photos, settings.max_pixels)
     app.cleanup_ctx.append(partial(_model_context, settings))
     setup_routes(app)
     return app

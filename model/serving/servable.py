@@ -6,6 +6,7 @@ the base path is loaded and served.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,11 @@ import tensorflow as tf
 from tensorflow.core.framework import types_pb2
 
 log = logging.getLogger(__name__)
+
+
+# Headers are checked before the model runs: what the graph still refuses is a photo whose data
+# is broken past its header (the only input a signature here takes).
+UNDECODABLE = "a photo could not be decoded: its image data is corrupt or truncated"
 
 
 class ServingError(Exception):
@@ -49,20 +55,27 @@ class Signature:
         self.outputs = {k: TensorInfo(k, t.dtype, t.shape.as_list())
                         for k, t in fn.structured_outputs.items()}
 
+    def check_names(self, names: Iterable[str]) -> None:
+        missing = set(self.inputs) - set(names)
+        extra = set(names) - set(self.inputs)
+        if missing or extra:
+            # Unexpected names come from the client: a few, cut short, are enough to say which.
+            unexpected = [n[:40] for n in sorted(extra)[:5]]
+            raise ServingError(400, f"signature {self.name!r} takes inputs {sorted(self.inputs)}; "
+                                    f"missing {sorted(missing)}, unexpected {unexpected}")
+
     def convert_inputs(self, inputs: dict[str, object]) -> dict[str, tf.Tensor]:
         """Check names and turn JSON-decoded values into tensors of the declared dtype."""
-        missing = set(self.inputs) - set(inputs)
-        extra = set(inputs) - set(self.inputs)
-        if missing or extra:
-            raise ServingError(400, f"signature {self.name!r} takes inputs {sorted(self.inputs)}; "
-                                    f"missing {sorted(missing)}, unexpected {sorted(extra)}")
+        self.check_names(inputs)
         tensors = {}
         for key, value in inputs.items():
             info = self.inputs[key]
             try:
                 tensor = tf.convert_to_tensor(value, dtype=info.dtype)
             except (TypeError, ValueError, tf.errors.InvalidArgumentError) as exc:
-                raise ServingError(400, f"input {key!r} is not {info.dtype.name}: {exc}") from exc
+                # TensorFlow's text repeats the values (up to megabytes of them): not for clients.
+                raise ServingError(400, f"input {key!r} is not a regular array of "
+                                        f"{info.dtype.name}") from exc
             if not tf.TensorShape(info.shape).is_compatible_with(tensor.shape):
                 raise ServingError(400, f"input {key!r} has shape {tensor.shape.as_list()}, "
                                         f"expected {info.shape}")
@@ -70,10 +83,17 @@ class Signature:
         return tensors
 
     def __call__(self, inputs: dict[str, tf.Tensor]) -> dict[str, np.ndarray]:
+        """Run the model. Its errors become short, fixed messages: TensorFlow's own ("Graph
+        execution error: Detected at node ...") describe the graph, not the request."""
         try:
             outputs = self.fn(**inputs)
         except tf.errors.InvalidArgumentError as exc:
-            raise ServingError(400, exc.message) from exc
+            log.info("model refused an input", extra={"signature": self.name,
+                                                      "reason": exc.message})
+            raise ServingError(400, UNDECODABLE) from exc
+        except tf.errors.OpError as exc:
+            log.error("model failed", extra={"signature": self.name, "reason": exc.message})
+            raise ServingError(500, "the model failed on this request") from exc
         return {k: v.numpy() for k, v in outputs.items()}
 
     def metadata(self) -> dict:
@@ -126,8 +146,8 @@ class Servable:
     def signature(self, name: str | None) -> Signature:
         key = name or "serving_default"
         if key not in self.signatures:
-            raise ServingError(404, f"Serving signature name: \"{key}\" not found in signature "
-                                    f"def (have: {sorted(self.signatures)})")
+            raise ServingError(404, f"Serving signature name: \"{key[:100]}\" not found in "
+                                    f"signature def (have: {sorted(self.signatures)})")
         return self.signatures[key]
 
     def status(self) -> dict:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from model.contract import DEFAULT_EXPORT_DIR, MODEL_NAME
@@ -11,12 +12,15 @@ from model.contract import DEFAULT_EXPORT_DIR, MODEL_NAME
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MODEL_SERVER_")
 
-    host: str = "0.0.0.0"
+    host: str = "127.0.0.1"  # 0.0.0.0 in a container; the dashboard is the only public face
     rest_port: int = 8501
     grpc_port: int = 8500  # 0 turns gRPC off
     model_name: str = MODEL_NAME
     model_base_path: Path = DEFAULT_EXPORT_DIR
     max_batch_size: int = 32  # rows merged into one model call across concurrent requests
     batch_timeout_ms: float = 2.0  # how long a call waits for others to join its batch
-    max_body_bytes: int = 64 * 1024 * 1024
+    max_body_bytes: int = Field(64 * 1024 * 1024, gt=0)  # REST body and gRPC message
+    max_photos: int = Field(64, gt=0, description="photos (rows) per request")
+    max_pixels: int = Field(40_000_000, gt=0, description="per photo, read from its header")
+    body_timeout: float = Field(15.0, gt=0, description="seconds to receive a request body")
     log_level: str = "INFO"

@@ -8,10 +8,12 @@ from aiohttp import web
 from common.web import json_error
 from model.serving import rest_json
 from model.serving.batching import Batcher
+from model.serving.limits import Limits
 from model.serving.servable import Servable, ServingError
 
 SERVABLE = web.AppKey("servable", Servable)
 BATCHER = web.AppKey("batcher", Batcher)
+LIMITS = web.AppKey("limits", Limits)
 
 
 def _resolve(request: web.Request) -> Servable:
@@ -35,6 +37,7 @@ async def metadata(request: web.Request) -> web.Response:
 
 
 async def predict(request: web.Request) -> web.Response:
+    """Parse, convert and measure the request (``Limits``) before the model sees it."""
     try:
         servable = _resolve(request)
         try:
@@ -44,7 +47,10 @@ async def predict(request: web.Request) -> web.Response:
         signature = servable.signature(rest_json.signature_name(body))
         inputs, row_format = rest_json.parse_inputs(body, signature)
         tensors = signature.convert_inputs(inputs)
+        request.app[LIMITS].check(signature, tensors)
         outputs = await request.app[BATCHER].run(signature, tensors)
         return web.json_response(rest_json.format_outputs(outputs, row_format))
     except ServingError as exc:
         return json_error(exc.status, exc.message)
+    except RecursionError:  # parsing or walking thousands of nested arrays
+        return json_error(400, "the request's JSON is nested too deeply")
