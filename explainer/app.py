@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
-from common.web import error_middleware
+from common.web import error_middleware, read_body_within
 from explainer.routes import setup_routes
 from explainer.settings import Settings
 from explainer.views import MODEL, SETTINGS
@@ -23,7 +23,8 @@ async def _model_client(app: web.Application) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[error_middleware], client_max_size=settings.max_body_bytes)
+    app = web.Application(middlewares=[error_middleware, read_body_within(settings.body_timeout)],
+                          client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_model_client)
     setup_routes(app)

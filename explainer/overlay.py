@@ -9,28 +9,21 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-# The formats both OpenCV (here) and the model's graph (``tf.io.decode_image``) decode, by
-# signature, so a photo accepted here is never rejected by the model and fails a whole batch.
-_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM")
-_FORMATS = "JPEG, PNG, WebP, GIF or BMP"
+from common.images import NotAnImage, check_header
 
 
-def _known_format(data: bytes) -> bool:
-    return data.startswith(_SIGNATURES) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
+def decode(data: bytes, max_pixels: int) -> np.ndarray:
+    """Photo bytes → RGB uint8 [h, w, 3]; ``PhotoRejected`` if they are not a usable image.
 
-
-def decode(data: bytes) -> np.ndarray:
-    """Photo bytes → RGB uint8 [h, w, 3]; ``ValueError`` if they are not a usable image.
-
-    EXIF orientation is ignored on purpose: the model's graph ignores it too, so the
-    heatmap and the photo stay aligned.
+    The header is read first (``common.images``): only the formats the model's graph decodes
+    too, and no more than ``max_pixels``, reach OpenCV. EXIF orientation is ignored on purpose:
+    the model's graph ignores it too, so the heatmap and the photo stay aligned.
     """
-    bgr = None
-    if _known_format(data):
-        bgr = cv2.imdecode(np.frombuffer(data, np.uint8),
-                           cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+    check_header(data, max_pixels)
+    bgr = cv2.imdecode(np.frombuffer(data, np.uint8),
+                       cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
     if bgr is None:
-        raise ValueError(f"not a decodable image (expected {_FORMATS})")
+        raise NotAnImage()
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 

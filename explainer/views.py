@@ -8,6 +8,7 @@ import json
 import numpy as np
 from aiohttp import web
 
+from common.images import PhotoRejected, TooManyPixels
 from explainer.explain import Explanation, explain
 from explainer.settings import Settings
 from model.client import ModelClient, ModelError
@@ -47,7 +48,7 @@ async def explain_view(request: web.Request) -> web.Response:
     if isinstance(payload, dict) and "instances" in payload:
         batch = _batch(payload["instances"], request.app[SETTINGS])
         return web.json_response({"explanations": [
-            {"error": e} if isinstance(e, str) else _as_json(e)
+            {"error": str(e)} if isinstance(e, PhotoRejected) else _as_json(e)
             for e in await _explain(request, [p for p, _ in batch], [h for _, h in batch])
         ]})
     if isinstance(payload, dict) and "b64" in payload:
@@ -59,8 +60,10 @@ async def explain_view(request: web.Request) -> web.Response:
 def _json(body: bytes) -> object:
     try:
         return json.loads(body)
-    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
+    except ValueError as exc:
         raise web.HTTPBadRequest(text=f"malformed JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise web.HTTPBadRequest(text="malformed JSON: nested too deeply") from exc
 
 
 def _photo(instance: object) -> bytes:
@@ -98,11 +101,11 @@ def _batch(instances: object, settings: Settings) -> list[tuple[bytes, np.ndarra
 
 
 async def _explain(request: web.Request, photos: list[bytes],
-                   heatmaps: list[np.ndarray | None]) -> list[Explanation | str]:
+                   heatmaps: list[np.ndarray | None]) -> list[Explanation | PhotoRejected]:
     settings = request.app[SETTINGS]
     try:
         return await explain(request.app[MODEL], photos, heatmaps, settings.alpha,
-                             settings.jpeg_quality)
+                             settings.jpeg_quality, settings.max_pixels)
     except ModelError as exc:
         # Unreachable (503) and too slow (504) pass through; anything else the model
         # answered is a bad gateway from the caller's point of view.
@@ -114,8 +117,10 @@ async def _explain(request: web.Request, photos: list[bytes],
 async def _explain_one(request: web.Request, photo: bytes,
                        heatmap: np.ndarray | None = None) -> Explanation:
     [found] = await _explain(request, [photo], [heatmap])
-    if isinstance(found, str):
-        raise web.HTTPUnsupportedMediaType(text=found)
+    if isinstance(found, TooManyPixels):
+        raise web.HTTPRequestEntityTooLarge(request.app[SETTINGS].max_pixels, text=str(found))
+    if isinstance(found, PhotoRejected):
+        raise web.HTTPUnsupportedMediaType(text=str(found))
     return found
 
 

@@ -58,7 +58,10 @@ class ModelClient:
             async with self.session.request(method, url, json=body, timeout=self.timeout) as r:
                 payload = await r.json(content_type=None)
                 if r.status != 200:
-                    raise ModelError(r.status, str(payload.get("error", payload)))
+                    error = payload.get("error", payload) if isinstance(payload, dict) else payload
+                    raise ModelError(r.status, str(error)[:500])
+                if not isinstance(payload, dict):
+                    raise ModelError(502, "model service answered no JSON object")
                 return payload
         except TimeoutError as exc:
             message = f"model service did not answer within {self.timeout.total}s"
@@ -76,16 +79,23 @@ class ModelClient:
         except ModelError:
             return False
 
+    async def _predict(self, photos: Sequence[bytes], signature: str, row) -> list:
+        """``row(prediction)`` for each row the model answered; a malformed answer is a 502."""
+        payload = await self._call("POST", self.url + ":predict", predict_body(photos, signature))
+        try:
+            return [row(r) for r in payload["predictions"]]
+        except (KeyError, TypeError) as exc:
+            raise ModelError(502, f"model service answered an unexpected {signature} "
+                                  "prediction") from exc
+
     async def predict(self, photos: Sequence[bytes]) -> list[Prediction]:
         """Top-5 guesses for each photo, in one batched call."""
-        rows = (await self._call("POST", self.url + ":predict",
-                                 predict_body(photos, "serving_default")))["predictions"]
-        return [Prediction(r["top_k_classes"], r["top_k_scores"]) for r in rows]
+        return await self._predict(photos, "serving_default",
+                                   lambda r: Prediction(r["top_k_classes"], r["top_k_scores"]))
 
     async def gradcam(self, photos: Sequence[bytes]) -> list[GradCam]:
         """Grad-CAM heatmap of the top-1 class and the top-5 for each photo, in one batched
         call (one forward pass)."""
-        rows = (await self._call("POST", self.url + ":predict",
-                                 predict_body(photos, "gradcam")))["predictions"]
-        return [GradCam(r["heatmap"], r["class_index"], r["class_name"],
-                        Prediction(r["top_k_classes"], r["top_k_scores"])) for r in rows]
+        return await self._predict(photos, "gradcam", lambda r: GradCam(
+            r["heatmap"], r["class_index"], r["class_name"],
+            Prediction(r["top_k_classes"], r["top_k_scores"])))
