@@ -55,13 +55,13 @@ bench-services: setup  ## back-end services benchmark (bytes per photo, :predict
 bench-game: setup system-deps  ## game preparation: parallel vs sequential, "Let's play" → photo
 	$(PY) benchmarks/game.py
 
-model-server: setup  ## TF Serving's REST API on :8501 (gRPC :8500) over the committed model
+model-server: setup  ## TF Serving's REST API on 127.0.0.1:8501 (gRPC :8500), the committed model
 	$(PY) -m model.serving
 
-explainer: setup  ## Grad-CAM overlays on :5001 (needs the model server on :8501)
+explainer: setup  ## Grad-CAM overlays on 127.0.0.1:5001 (needs the model server on :8501)
 	$(PY) -m explainer
 
-image-server: setup  ## the game's photo pool on :8081 (prepared from the model's test split first)
+image-server: setup  ## the photo pool on 127.0.0.1:8081 (prepared from the model's test split first)
 	$(PY) -m image_server.prepare
 	$(PY) -m image_server
 

@@ -17,15 +17,40 @@ def compose() -> dict:
     return yaml.safe_load((REPO / "docker-compose.yml").read_text())
 
 
-def test_services_ports_and_official_model_image(compose):
+def test_services_and_official_model_image(compose):
     services = compose["services"]
     assert {"model", "explainer", "image-server", "photo-pool", "dashboard"} <= set(services)
     assert "tensorflow/serving:" in services["model"]["image"]
-    assert set(services["model"]["ports"]) == {"8501:8501", "8500:8500"}
-    assert services["explainer"]["ports"] == ["5001:5001"]
-    assert services["image-server"]["ports"] == ["8081:8081"]
-    assert services["dashboard"]["ports"] == ["8050:8050"]
     assert "--enable_model_warmup=true" in services["model"]["command"]
+
+
+def test_only_the_dashboard_is_published(compose):
+    """The back-ends stay on the compose network; the file shows developers how to publish
+    them, on loopback only."""
+    published = {name: s["ports"] for name, s in compose["services"].items() if "ports" in s}
+    assert published == {"dashboard": ["8050:8050"]}
+    text = (REPO / "docker-compose.yml").read_text()
+    for ports in ('"127.0.0.1:8501:8501", "127.0.0.1:8500:8500"', '"127.0.0.1:5001:5001"',
+                  '"127.0.0.1:8081:8081"'):
+        assert f"    # ports: [{ports}]" in text
+
+
+def test_back_ends_listen_on_loopback_outside_docker_and_on_all_interfaces_inside():
+    """Every start path but a container's listens on 127.0.0.1 (the settings' default, which
+    the make targets keep); a container listens on all of its interfaces, where only compose
+    decides what is published."""
+    from explainer.settings import Settings as ExplainerSettings
+    from image_server.settings import Settings as ImageServerSettings
+    from model.serving.settings import Settings as ModelServerSettings
+
+    for settings in (ModelServerSettings, ExplainerSettings, ImageServerSettings):
+        assert settings.model_fields["host"].default == "127.0.0.1", settings
+    makefile = (REPO / "Makefile").read_text()
+    for target in ("model-server", "explainer", "image-server"):
+        recipe = makefile.split(f"\n{target}:", 1)[1].split("\n\n", 1)[0]
+        assert "0.0.0.0" not in recipe and "HOST" not in recipe, target
+    assert "ENV EXPLAINER_HOST=0.0.0.0" in (REPO / "explainer/Dockerfile").read_text()
+    assert "listen 8081;" in (REPO / "image_server/nginx.conf").read_text()
 
 
 def test_long_running_services_have_healthchecks_and_wait_for_their_dependencies(compose):
