@@ -27,7 +27,7 @@ system-deps:
 	  else echo "missing Debian packages:$$missing (their tests will be skipped)"; fi; \
 	fi
 
-play: setup  ## the whole game locally: four services, health-checked; Ctrl-C stops them all
+play: setup  ## the whole game locally under supervisord: what dies or hangs is restarted; Ctrl-C stops all
 	$(PY) -m stack
 
 demo: setup  ## the AI's side of five rounds, in the terminal

@@ -2,9 +2,8 @@
 
     python benchmarks/game.py [--runs 10]
 
-Starts the whole system locally (``stack.system.start_all``, as ``make play`` does, on free
-ports)
-and reports, measured side by side in one run:
+Starts the whole system locally (``python -m stack``, as ``make play`` does, on free ports,
+through ``tests/launcher.py``) and reports, measured side by side in one run:
 - time to prepare a game cold (nothing prepared ahead, manifest already read): ours
   (``dashboard.prepare``: the 5 photos downloaded at once, one batched ``:predict`` giving the
   guesses and heatmaps from one forward pass, one batched ``/explain`` drawing them) vs the
@@ -34,10 +33,8 @@ from dashboard.clients import ExplainerClient, ImageServerClient, Manifest
 from dashboard.prepare import Services, prepare_game
 from model.client import ModelClient
 from stack.settings import Settings
-from stack.supervisor import Supervisor, free_port
-from stack.system import start_all
+from tests.launcher import launched
 
-REPO = Path(__file__).resolve().parent.parent
 ROUNDS = 5
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
@@ -126,12 +123,9 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--runs", type=int, default=10)
     args = p.parse_args()
-    settings = Settings(model_port=free_port(), model_grpc_port=0, explainer_port=free_port(),
-                        image_server_port=free_port(), dashboard_port=free_port())
-    with Supervisor(REPO) as supervisor:
-        start_all(supervisor, settings)
-        report = {"rounds": ROUNDS, **asyncio.run(prepare_times(settings, args.runs)),
-                  **play_to_photo(settings, args.runs)}
+    with launched(model_grpc_port=0) as stack:
+        report = {"rounds": ROUNDS, **asyncio.run(prepare_times(stack.settings, args.runs)),
+                  **play_to_photo(stack.settings, args.runs)}
     print(json.dumps(report, indent=2))
 
 

@@ -1,7 +1,8 @@
 """Settings of ``python -m stack`` (``PLAY_*`` environment variables), and each service's env.
 
 Every address is set once here and handed to both sides, the service that listens and the
-services that call it, so they cannot disagree.
+services that call it, so they cannot disagree. The launcher hands its settings on to the
+health-check listener it runs under supervisord (``as_env``), so both read the same values.
 """
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ import os
 import shlex
 import sys
 from collections import Counter
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+REPO = Path(__file__).resolve().parent.parent
 # gunicorn through this interpreter, so the virtualenv's copy runs even when it is not on PATH.
 DASHBOARD_COMMAND = ("{python} -m gunicorn --config python:dashboard.gunicorn_conf "
                      "--bind {host}:{port} 'dashboard.app:create_server()'")
@@ -29,7 +32,7 @@ def _url(host: str, port: int) -> str:
 
 
 class Settings(BaseSettings):
-    """Where each service listens, how long start-up may take, how the dashboard runs."""
+    """Where each service listens, how long start-up may take, how services are supervised."""
 
     model_config = SettingsConfigDict(env_prefix="PLAY_")
 
@@ -42,10 +45,30 @@ class Settings(BaseSettings):
     dashboard_port: Port = 8050
     startup_timeout: float = Field(
         180.0, gt=0,
-        description="seconds for the back-ends, then for the dashboard; "
+        description="seconds for the back-ends, then for the dashboard, to answer at launch; "
                     "the model server alone takes 10-20 s to load TensorFlow")
     dashboard_command: str = Field(
         DASHBOARD_COMMAND, description="{python}, {host} and {port} are filled in")
+    run_dir: Path = Field(
+        REPO / ".cache" / "stack",
+        description="supervisord's config, control socket and own log (rotated)")
+    # supervisord: a service that exits is started again at once; one that exits within
+    # start_seconds of starting has failed to start, retried after 1, 2, 3… s, and given up
+    # on (FATAL) after start_retries such failures in a row.
+    start_seconds: float = Field(10.0, ge=0)
+    start_retries: int = Field(3, ge=0)
+    stop_timeout: float = Field(
+        15.0, gt=0,
+        description="seconds from SIGTERM to SIGKILL; longer than gunicorn's and aiohttp's "
+                    "graceful 10 s. A frozen (SIGSTOPped) process only ever dies of the SIGKILL")
+    # Health checks, named as Docker's: every interval, a service running for start_period (or
+    # answering once since it started) is restarted after `retries` failed checks in a row.
+    health_interval: int = Field(
+        5, ge=5, multiple_of=5, description="seconds; supervisord's TICK_5 events drive it")
+    health_timeout: float = Field(2.0, gt=0, description="seconds per check")
+    health_retries: int = Field(3, ge=1)
+    health_start_period: float = Field(
+        60.0, ge=0, description="seconds in which a fresh service's failed checks do not count")
 
     @model_validator(mode="after")
     def _ports_distinct(self) -> Settings:
@@ -53,6 +76,10 @@ class Settings(BaseSettings):
         if shared := sorted(port for port, n in counts.items() if n > 1):
             raise ValueError(f"more than one service set to listen on port(s) {shared}")
         return self
+
+    def as_env(self) -> dict[str, str]:
+        """These settings as the ``PLAY_*`` variables that read back as them."""
+        return {f"PLAY_{name.upper()}": str(value) for name, value in self.model_dump().items()}
 
     def listeners(self) -> list[tuple[str, str, int]]:
         """``(service, host, port)`` of every socket the services will listen on."""

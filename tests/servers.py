@@ -1,34 +1,48 @@
 """Start the project's services as real processes on free loopback ports, for tests.
 
-The process handling is ``stack.supervisor``'s, the launcher's own: what the tests exercise is
-how ``python -m stack`` starts, waits for and stops the services.
+Each runs as ``python -m stack`` would run it (same interpreter, same commands), as a child
+of the test: its own process group (a hung one is killed with what it started), its log on
+stderr, and dead with the test run if that is killed (PR_SET_PDEATHSIG). The whole launcher,
+under supervisord, is ``tests/launcher.py``.
 """
 from __future__ import annotations
 
+import os
+import signal
+import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from common.process import die_with_parent
+from stack.health import answers
+from stack.services import python_module
 from stack.settings import Settings as StackSettings
-from stack.supervisor import (
-    Child,
-    Service,
-    free_port,
-    python_module,
-    spawn,
-    stop_processes,
-    wait_healthy,
-)
 
 REPO = Path(__file__).resolve().parent.parent
 STOP_TIMEOUT_S = 20.0
+STDERR_FD = 2  # fd 2 itself: sys.stderr may be a stand-in without one (pytest capsys)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on right now, picked by the OS."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
 
 
 def wait_http(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
-    """Poll ``url`` until it answers 200; fail early if the process died."""
-    wait_healthy([Child(str(proc.args), proc, url)], timeout)
+    """Poll ``url`` until it answers 200; fail early, with its exit code, if the process died."""
+    deadline = time.monotonic() + timeout
+    while not answers(url):
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args} exited with code {proc.returncode}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{url} did not answer within {timeout:g} s")
+        time.sleep(0.2)
 
 
 def start(command: str | list[str], env: dict[str, str], ready_path: str,
@@ -36,18 +50,27 @@ def start(command: str | list[str], env: dict[str, str], ready_path: str,
     """Run ``python -m <command>`` (or the argv ``command``); return once ``ready_path``
     answers 200."""
     argv = python_module(command) if isinstance(command, str) else command
-    child = spawn(Service(argv[-1], argv, env, f"http://127.0.0.1:{port}{ready_path}"), REPO)
+    proc = subprocess.Popen(argv, cwd=REPO, env={**os.environ, **env}, stdin=subprocess.DEVNULL,
+                            stdout=STDERR_FD, process_group=0, preexec_fn=die_with_parent)
     try:
-        wait_healthy([child], timeout=120)
+        wait_http(f"http://127.0.0.1:{port}{ready_path}", proc)
     except BaseException:
-        stop(child.proc)
+        stop(proc)
         raise
-    return child.proc
+    return proc
 
 
 def stop(proc: subprocess.Popen) -> int:
-    """SIGTERM, as Docker and Ctrl-C do; return the exit code (killed if it hangs)."""
-    return stop_processes([proc], STOP_TIMEOUT_S)[0]
+    """SIGTERM, as Docker and Ctrl-C do; return the exit code (-SIGKILL: it hung, and it and
+    its process group were killed)."""
+    if proc.poll() is None:
+        proc.terminate()
+    try:
+        return proc.wait(STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        with suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        return proc.wait()
 
 
 @contextmanager

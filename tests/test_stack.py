@@ -1,85 +1,37 @@
-"""``python -m stack``: the whole game from one command, and nothing left running after it.
+"""``python -m stack``: the whole game from one command, self-healing, and nothing left after it.
 
-The launcher runs for real: every service, the dashboard under gunicorn, on free loopback ports
-set through ``PLAY_*``, with the photo pool in a temporary directory. Which processes remain is
-read from /proc: every child leads a process group of its own, so its group also covers what it
-started (gunicorn's worker).
+The launcher runs for real (``tests/launcher.py``): every service under supervisord, the
+dashboard under gunicorn, on free loopback ports set through ``PLAY_*``. One launcher serves
+the fault-injection tests in turn (a model server start costs 15-20 s on two cores), so they
+run in file order and the last one stops it; a second launcher, with a service that cannot
+start, ends killed outright. Which processes remain is read from /proc.
 """
 from __future__ import annotations
 
+import json
 import os
-import queue
 import re
+import shlex
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+from supervisor.datatypes import RestartUnconditionally
+from supervisor.options import ServerOptions
 
+from stack.services import Service
 from stack.settings import Settings
-from stack.supervisor import (
-    ChildExited,
-    Service,
-    answers,
-    free_port,
-    spawn,
-    stop_processes,
-    wait_healthy,
-)
+from stack.supervisord import Layout, config
+from tests.launcher import SERVICES, Stack, alive, descendants, free_ports, launched
 from tests.servers import REPO
 
-READY = re.compile(r"Beat the AI is ready: (http://\S+)")
-CHILD = re.compile(r"^  (\S+(?: \S+)?) +pid (\d+) ", re.MULTILINE)
-SERVICES = {"model server", "image server", "explainer", "dashboard"}
-PORTS = ("MODEL_PORT", "MODEL_GRPC_PORT", "IMAGE_SERVER_PORT", "EXPLAINER_PORT",
-         "DASHBOARD_PORT")
-START_TIMEOUT_S = 180
-STOP_TIMEOUT_S = 40  # the launcher's 15 s per stop, with room on a busy 2-core machine
-
-
-def free_ports(n: int) -> list[int]:
-    """``n`` distinct free ports: all held at once while the OS picks them."""
-    with ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(n)]
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-
-
-def play_env(pool_dir: Path, **ports: int) -> tuple[dict[str, str], dict[str, int]]:
-    """``PLAY_*`` for a launcher on free loopback ports (``ports`` overrides some)."""
-    ports = {**dict(zip(PORTS, free_ports(len(PORTS)), strict=True)), **ports}
-    env = {"PLAY_HOST": "127.0.0.1", "PLAY_DASHBOARD_HOST": "127.0.0.1",
-           "PLAY_STARTUP_TIMEOUT": str(START_TIMEOUT_S), "IMAGE_SERVER_POOL_DIR": str(pool_dir),
-           **{f"PLAY_{name}": str(port) for name, port in ports.items()}}
-    return env, ports
-
-
-def health_urls(ports: dict[str, int]) -> list[str]:
-    base = "http://127.0.0.1"
-    return [f"{base}:{ports['MODEL_PORT']}/v1/models/car_classifier",
-            f"{base}:{ports['IMAGE_SERVER_PORT']}/health",
-            f"{base}:{ports['EXPLAINER_PORT']}/health",
-            f"{base}:{ports['DASHBOARD_PORT']}/health"]
-
-
-def running(groups: Iterable[int]) -> list[int]:
-    """Live processes (zombies aside) in these process groups."""
-    groups = set(groups)
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with suppress(OSError):  # ended meanwhile
-            state, _ppid, group = stat.read_text().rsplit(")", 1)[1].split()[:3]
-            if state != "Z" and int(group) in groups:
-                found.append(int(stat.parent.name))
-    return found
+RESTART_S = 30  # the issue's bound for a killed service to answer again
+REPLACE_S = 60  # … and for a frozen one to be replaced and answer
 
 
 def environ(pid: int) -> dict[str, str]:
@@ -87,117 +39,125 @@ def environ(pid: int) -> dict[str, str]:
     return dict(entry.split("=", 1) for entry in entries if "=" in entry)
 
 
-def launch(env: dict[str, str], **kwargs) -> subprocess.CompletedProcess:
-    """``python -m stack`` to completion, for runs that must end by themselves."""
-    return subprocess.run([sys.executable, "-m", "stack"], cwd=REPO, env={**os.environ, **env},
-                          stdout=subprocess.PIPE, text=True, timeout=60, check=False, **kwargs)
-
-
-class Launcher:
-    """``python -m stack`` in the background, its stdout read as it comes."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "stack"], cwd=REPO,
-                                     env={**os.environ, **env}, stdout=subprocess.PIPE, text=True)
-        self.output = ""
-        self._lines: queue.Queue[str] = queue.Queue()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        for line in self.proc.stdout:
-            self._lines.put(line)
-
-    def _drain(self) -> None:
-        with suppress(queue.Empty):
-            while True:
-                self.output += self._lines.get_nowait()
-
-    def wait_for(self, pattern: re.Pattern[str], timeout: float) -> re.Match[str]:
-        deadline = time.monotonic() + timeout
-        while (match := pattern.search(self.output)) is None:
-            if time.monotonic() > deadline or not self._reader.is_alive() and self._lines.empty():
-                pytest.fail(f"no {pattern.pattern!r} from the launcher:\n{self.output}")
-            with suppress(queue.Empty):
-                self.output += self._lines.get(timeout=0.2)
-        return match
-
-    def finish(self, timeout: float) -> int:
-        """Wait for the launcher to exit; its exit code, with all its output read."""
-        code = self.proc.wait(timeout)
-        self._reader.join()
-        self._drain()
-        return code
-
-    def children(self) -> dict[str, int]:
-        """Service name → pid, as the launcher announced them."""
-        self._drain()
-        return {name: int(pid) for name, pid in CHILD.findall(self.output)}
-
-
-@contextmanager
-def launched(env: dict[str, str]) -> Iterator[Launcher]:
-    """A launcher for the ``with`` block; whatever a failed test left running is killed."""
-    launcher = Launcher(env)
-    try:
-        yield launcher
-    finally:
-        if launcher.proc.poll() is None:
-            launcher.proc.terminate()
-            try:
-                launcher.proc.wait(STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                launcher.proc.kill()
-        for pid in running(launcher.children().values()):
-            with suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+def log_lines(stack: Stack, message: str) -> list[dict]:
+    """The JSON log lines (stderr) with this message."""
+    lines = []
+    for line in stack.log().splitlines():
+        if line.startswith("{") and f'"message": "{message}"' in line:
+            lines.append(json.loads(line))
+    return lines
 
 
 @pytest.fixture(scope="module")
-def pool_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One pool for the module: the first launcher copies the photos, the next reuse them."""
-    return tmp_path_factory.mktemp("stack") / "photo_pool"
+def stack(photo_pool_dir: Path):
+    with launched(photo_pool_dir) as stack:
+        yield stack
 
 
-# --- the launcher, all services for real -------------------------------------------------
+# --- one launcher, all services for real; in file order ------------------------------------
 
-def test_one_command_starts_the_game_and_ctrl_c_stops_all_of_it(pool_dir):
-    env, ports = play_env(pool_dir)
-    model_url = f"http://127.0.0.1:{ports['MODEL_PORT']}"
-    with launched(env) as launcher:
-        url = launcher.wait_for(READY, START_TIMEOUT_S).group(1)
-        assert url == f"http://127.0.0.1:{ports['DASHBOARD_PORT']}"
-        children = launcher.children()
-        assert set(children) == SERVICES
-        assert all(answers(health) for health in health_urls(ports))
-        assert answers(url)  # the game's page itself
-        assert environ(children["explainer"])["EXPLAINER_MODEL_URL"] == model_url
-        assert {k: v for k, v in environ(children["dashboard"]).items()
-                if k.startswith("DASHBOARD_") and k.endswith("_URL")} == {
-            "DASHBOARD_MODEL_URL": model_url,
-            "DASHBOARD_EXPLAINER_URL": f"http://127.0.0.1:{ports['EXPLAINER_PORT']}",
-            "DASHBOARD_IMAGE_SERVER_URL": f"http://127.0.0.1:{ports['IMAGE_SERVER_PORT']}",
-        }
-        assert b"gunicorn" in Path(f"/proc/{children['dashboard']}/cmdline").read_bytes()
-        assert len(running(children.values())) > len(SERVICES)  # gunicorn's worker too
-
-        launcher.proc.send_signal(signal.SIGINT)
-        assert launcher.finish(STOP_TIMEOUT_S) == 0
-    assert "Stopped." in launcher.output and "ERROR" not in launcher.output
-    assert running(children.values()) == []
-    assert not any(answers(health) for health in health_urls(ports))
+def test_one_command_starts_every_service_under_supervisord(stack):
+    infos = stack.infos()
+    assert sorted(infos) == sorted(SERVICES)
+    assert {info["statename"] for info in infos.values()} <= {"STARTING", "RUNNING"}
+    assert all(stack.wait_healthy(name, 5) < 5 for name in SERVICES)
+    assert stack.wait_healthy("dashboard", 1) < 1  # the game's page: the dashboard's own URL
+    pids = stack.pids()
+    model_url = stack.settings.model_url
+    assert environ(pids["explainer"])["EXPLAINER_MODEL_URL"] == model_url
+    assert {k: v for k, v in environ(pids["dashboard"]).items()
+            if k.startswith("DASHBOARD_") and k.endswith("_URL")} == {
+        "DASHBOARD_MODEL_URL": model_url,
+        "DASHBOARD_EXPLAINER_URL": stack.settings.explainer_url,
+        "DASHBOARD_IMAGE_SERVER_URL": stack.settings.image_server_url,
+    }
+    assert b"gunicorn" in Path(f"/proc/{pids['dashboard']}/cmdline").read_bytes()
+    # supervisord, the four services, gunicorn's worker and the health-check listener
+    assert len(stack.processes() - {stack.proc.pid}) >= len(SERVICES) + 3
+    assert "ERROR" not in stack.drain()
 
 
-def test_a_service_that_dies_stops_the_others_and_fails(pool_dir):
-    env, _ = play_env(pool_dir)
-    with launched(env) as launcher:
-        launcher.wait_for(READY, START_TIMEOUT_S)
-        children = launcher.children()
-        os.kill(children["explainer"], signal.SIGKILL)
-        assert launcher.finish(STOP_TIMEOUT_S) == 1
-    assert (f"ERROR: explainer (pid {children['explainer']}) exited with signal SIGKILL"
-            in launcher.output)
-    assert running(children.values()) == []
+def test_a_frozen_backend_is_replaced(stack):
+    # one check every health_interval: a service frozen before its first check would get its
+    # whole start period (health_start_period) first, as one still loading would
+    time.sleep(stack.settings.health_interval + stack.settings.health_timeout)
+    before = stack.pids()
+    frozen_at = time.monotonic()
+    stack.kill("explainer", signal.SIGSTOP)  # SIGTERM waits for a SIGCONT: SIGKILL it takes
+    took = stack.wait_replaced("explainer", before["explainer"], REPLACE_S, since=frozen_at)
+    assert not alive({before["explainer"]})
+    after = stack.pids()
+    assert {k: v for k, v in after.items() if k != "explainer"} == {
+        k: v for k, v in before.items() if k != "explainer"}, stack.report()
+    print(f"explainer: replaced and answering {took:.1f} s after SIGSTOP")
+    assert any(line["program"] == "explainer" and line["pid"] == before["explainer"]
+               and re.fullmatch(r"3 health checks failed in a row, the last: no answer .*",
+                                line["reason"])
+               for line in log_lines(stack, "restarting")), stack.report()
+
+
+@pytest.mark.parametrize("service", SERVICES)  # the model server first: its reload is longest
+def test_a_killed_service_answers_again_and_the_others_keep_their_pids(stack, service):
+    before = stack.pids()
+    old = {before[service]} | descendants(before[service])  # gunicorn's worker too
+    killed_at = time.monotonic()
+    stack.kill(service, signal.SIGKILL)
+    took = stack.wait_replaced(service, before[service], RESTART_S, since=killed_at)
+    assert not alive(old)  # what answers is the new process
+    after = stack.pids()
+    assert {k: v for k, v in after.items() if k != service} == {
+        k: v for k, v in before.items() if k != service}, stack.report()
+    print(f"{service}: answers again {took:.1f} s after SIGKILL")
+    assert any(line["program"] == service and line["pid"] == before[service]
+               and line["reason"].startswith("exited (terminated by SIGKILL)")
+               for line in log_lines(stack, "restarting")), stack.report()
+
+
+def test_ctrl_c_stops_everything_cleanly(stack):
+    processes = stack.processes()
+    assert stack.stop(signal.SIGINT) == 0
+    assert "Stopped." in stack.output and "ERROR" not in stack.output
+    assert alive(processes) == set()
+    assert stack.listening() == []
+
+
+# --- a service that cannot start; the launcher killed outright ------------------------------
+
+def test_a_crash_loop_is_given_up_loudly_and_a_killed_launcher_leaves_nothing(photo_pool_dir):
+    # a setting the explainer refuses: it exits at once, every time
+    with launched(photo_pool_dir, env={"EXPLAINER_JPEG_QUALITY": "0"}) as stack:
+        assert stack.infos()["explainer"]["statename"] == "FATAL"
+        assert re.search(r"^ERROR: explainer keeps failing to start: given up after 4 attempts",
+                         stack.drain(), re.MULTILINE)
+        assert [line["program"] for line in log_lines(stack, "given up")] == ["explainer"]
+        for service in ("model-server", "image-server", "dashboard"):
+            assert stack.wait_healthy(service, 5) < 5
+        time.sleep(1)
+        assert stack.proc.poll() is None  # the launcher keeps running, the rest keep serving
+
+        processes = stack.processes()
+        stack.proc.kill()
+        killed_at = time.monotonic()
+        while (alive(processes) or stack.listening()) and time.monotonic() - killed_at < 5:
+            time.sleep(0.1)
+        assert alive(processes) == set()
+        assert stack.listening() == []
+
+
+# --- the launcher refuses to start ---------------------------------------------------------
+
+PORTS = ("MODEL_PORT", "MODEL_GRPC_PORT", "IMAGE_SERVER_PORT", "EXPLAINER_PORT",
+         "DASHBOARD_PORT")
+
+
+def launch(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
+    """``python -m stack`` to completion, for runs that must end by themselves."""
+    ports = zip(PORTS, free_ports(len(PORTS)), strict=True)
+    env = {**{f"PLAY_{name}": str(port) for name, port in ports},
+           "PLAY_RUN_DIR": str(tmp_path / "run"), "IMAGE_SERVER_POOL_DIR": str(tmp_path / "pool"),
+           **env}
+    return subprocess.run([sys.executable, "-m", "stack"], cwd=REPO, env={**os.environ, **env},
+                          capture_output=True, text=True, timeout=60, check=False)
 
 
 def test_a_taken_port_is_named_and_nothing_starts(tmp_path):
@@ -205,25 +165,28 @@ def test_a_taken_port_is_named_and_nothing_starts(tmp_path):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        env, _ = play_env(tmp_path / "pool", EXPLAINER_PORT=port)
-        done = launch(env)
+        done = launch(tmp_path, PLAY_EXPLAINER_PORT=str(port))
     assert done.returncode == 1
     assert f"explainer on 127.0.0.1:{port}: Address already in use" in done.stdout
-    assert "pid" not in done.stdout and not (tmp_path / "pool").exists()
+    assert not (tmp_path / "pool").exists() and not (tmp_path / "run").exists()
 
 
 def test_a_photo_pool_that_cannot_be_prepared_stops_the_start(tmp_path):
-    env, _ = play_env(tmp_path / "pool")
-    done = launch({**env, "CARS_DATA_DIR": str(tmp_path / "no-dataset")},
-                  stderr=subprocess.PIPE)
+    done = launch(tmp_path, CARS_DATA_DIR=str(tmp_path / "no-dataset"))
     assert done.returncode == 1
     assert re.search(r"ERROR: photo pool preparation \(pid \d+\) exited with code 1",
                      done.stdout)
     assert "no Stanford Cars data" in done.stderr  # the step's own log says why
-    assert "back-ends" not in done.stdout
+    assert not (tmp_path / "run").exists()  # supervisord never started
 
 
-# --- settings: one address, both sides ----------------------------------------------------
+def test_invalid_settings_are_refused(tmp_path):
+    done = launch(tmp_path, PLAY_HEALTH_INTERVAL="7")  # TICK_5 drives the checks
+    assert done.returncode == 2
+    assert "PLAY_* settings" in done.stdout and "multiple of 5" in done.stdout
+
+
+# --- settings and supervisord's config: one address, both sides ----------------------------
 
 def test_defaults_are_the_services_own_ports_and_gunicorn_serves_the_dashboard(monkeypatch):
     for name in os.environ:
@@ -232,9 +195,17 @@ def test_defaults_are_the_services_own_ports_and_gunicorn_serves_the_dashboard(m
     settings = Settings()
     assert [port for _, _, port in settings.listeners()] == [8501, 8500, 8081, 5001, 8050]
     assert settings.startup_timeout == 180
+    assert (settings.health_interval, settings.health_retries) == (5, 3)
     assert settings.dashboard_argv() == [
         sys.executable, "-m", "gunicorn", "--config", "python:dashboard.gunicorn_conf",
         "--bind", "127.0.0.1:8050", "dashboard.app:create_server()"]
+
+
+def test_settings_travel_to_the_listener_unchanged(monkeypatch):
+    settings = Settings(model_port=9001, health_start_period=12.5, run_dir=Path("/tmp/x y"))
+    for name, value in settings.as_env().items():
+        monkeypatch.setenv(name, value)
+    assert Settings() == settings
 
 
 def test_services_on_every_interface_are_called_on_loopback():
@@ -251,38 +222,17 @@ def test_two_services_on_one_port_are_refused():
         Settings(explainer_port=5001, image_server_port=5001)
 
 
-# --- supervisor: the parts the launcher and tests/servers.py share ------------------------
-
-def sleeper(name: str = "sleeper", code: str = "import time; time.sleep(60)") -> Service:
-    return Service(name, [sys.executable, "-c", code],
-                   health_url=f"http://127.0.0.1:{free_port()}/health")
-
-
-def test_a_child_that_dies_while_starting_fails_at_once_with_its_exit_code():
-    child = spawn(sleeper("quitter", "raise SystemExit(3)"), REPO)
-    started = time.monotonic()
-    with pytest.raises(ChildExited, match=r"quitter \(pid \d+\) exited with code 3"):
-        wait_healthy([child], timeout=60)
-    assert time.monotonic() - started < 10
-
-
-def test_a_child_that_never_answers_times_out_by_name():
-    child = spawn(sleeper(), REPO)
-    try:
-        with pytest.raises(TimeoutError, match=r"sleeper \(http://127\.0\.0\.1:\d+/health\)"):
-            wait_healthy([child], timeout=0.5)
-    finally:
-        assert stop_processes([child.proc]) == [-signal.SIGTERM]
-
-
-def test_a_child_that_ignores_sigterm_is_killed_with_what_it_started():
-    code = ("import signal, subprocess, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN);"
-            "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']);"
-            "time.sleep(60)")
-    child = spawn(sleeper("stubborn", code), REPO)
-    deadline = time.monotonic() + 30
-    while len(running([child.proc.pid])) < 2 and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert len(running([child.proc.pid])) == 2
-    assert stop_processes([child.proc], timeout=1) == [-signal.SIGKILL]
-    assert running([child.proc.pid]) == []
+def test_supervisord_reads_back_each_command_and_environment_exactly(tmp_path):
+    awkward = 'a "quoted", 100% \\ \'odd\' value'
+    service = Service("odd", [sys.executable, "-c", "print('50%')", awkward], {"ODD": awkward})
+    layout = Layout(tmp_path)
+    layout.config.write_text(config(Settings(), layout, [service], "/usr/bin/setpriv"))
+    options = ServerOptions()
+    options.realize(["-c", str(layout.config)])  # supervisord's own parser
+    group = next(group for group in options.process_group_configs if group.name == "odd")
+    process = group.process_configs[0]
+    assert shlex.split(process.command) == [
+        "/usr/bin/setpriv", "--pdeathsig", "KILL", "--", "/usr/bin/env",
+        "PYTHONUNBUFFERED=1", f"ODD={awkward}", sys.executable, "-c", "print('50%')", awkward]
+    assert process.stopasgroup and process.killasgroup
+    assert process.autorestart is RestartUnconditionally
