@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
+from functools import partial
 from http import HTTPStatus
 
 from aiohttp import hdrs, web
@@ -76,23 +77,36 @@ def read_body_within(timeout: float) -> Middleware:
     return middleware
 
 
-class _JsonProtocol(RequestHandler):
-    """aiohttp's connection handler, answering what never reaches a middleware in JSON too.
+async def _around_the_app(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """What aiohttp does before an app's middlewares run (routing, the ``Expect`` check),
+    answered like the rest: its own answer to an unknown ``Expect`` is text/plain that echoes
+    the header, and a 500 when the header is not UTF-8."""
+    expect = request.headers.get(hdrs.EXPECT)
+    if expect is not None and expect.lower() != "100-continue":
+        return json_error(417, "the only Expect understood is 100-continue")
+    return await error_middleware(request, handler)
 
-    The HTTP parser's errors (a bad request line or header, headers too long) and the
-    ``Expect`` check come from here, as text/plain that echoes the request; every answer also
-    gets the fixed ``Server`` header instead of aiohttp's and Python's versions.
+
+class _JsonProtocol(RequestHandler):
+    """aiohttp's connection handler, answering in JSON what never reaches an app.
+
+    aiohttp answers the HTTP parser's errors (a bad request line or header, headers too long)
+    here, as text/plain that echoes the request. Every answer also gets the fixed ``Server``
+    header instead of aiohttp's and Python's versions.
     """
 
     def handle_error(self, request, status=500, exc=None, message=None) -> web.StreamResponse:
-        super().handle_error(request, status, exc, message)  # logs; raises if half sent
+        if status >= 500:
+            super().handle_error(request, status, exc, message)  # logs the traceback
+        elif request.writer.output_size > 0:  # as aiohttp does: too late for another answer
+            raise ConnectionError("an answer was already under way")
+        else:  # a client's mistake (or a scanner): one line, not a traceback per request
+            log.info("malformed request refused", extra={"status": status,
+                                                         "reason": type(exc).__name__})
         phrase = "malformed HTTP request" if status == 400 else HTTPStatus(status).phrase.lower()
         return _closing_error(status, phrase)
 
     async def finish_response(self, request, resp, start_time):
-        if (isinstance(resp, web.Response) and resp.status >= 400 and not resp.prepared
-                and resp.content_type != "application/json"):
-            resp = json_error(resp.status, resp.reason or HTTPStatus(resp.status).phrase)
         resp.headers[hdrs.SERVER] = SERVER_NAME
         return await super().finish_response(request, resp, start_time)
 
@@ -103,9 +117,13 @@ class _JsonServer(web.Server):
 
 
 class _Runner(web.AppRunner):
+    """``AppRunner`` with the server above around the app (the runner's one extension point;
+    ``_kwargs`` are the handler settings the app gave its own server)."""
+
     async def _make_server(self) -> web.Server:
         server = await super()._make_server()
-        return _JsonServer(server.request_handler, request_factory=server.request_factory,
+        return _JsonServer(partial(_around_the_app, handler=server.request_handler),
+                           request_factory=server.request_factory,
                            handler_cancellation=server.handler_cancellation,
                            loop=asyncio.get_running_loop(), **server._kwargs)
 
@@ -124,7 +142,7 @@ async def _serve(app: web.Application, host: str, port: int) -> None:
 def run(app: web.Application, host: str, port: int) -> None:
     """Serve until SIGINT/SIGTERM, then finish in-flight requests and run cleanup hooks.
 
-    What ``web.run_app`` does, with the JSON-answering connection handler above.
+    What ``web.run_app`` does, which has no way to take the runner above.
     """
     with suppress(web.GracefulExit, KeyboardInterrupt):
         asyncio.run(_serve(app, host, port))

@@ -36,13 +36,14 @@ def rss_bytes(pid: int) -> int:
     raise ValueError(f"no VmRSS for pid {pid}")
 
 
-def raw_request(url: str, data: bytes, timeout: float = 10
+def raw_request(url: str, data: bytes, timeout: float = 10, method: str = "GET"
                 ) -> tuple[int, http.client.HTTPMessage, bytes]:
-    """Send ``data`` as is (no client-side checks) and read the one answer to it."""
+    """Send ``data`` as is (no client-side checks) and read the one answer to it (``method``:
+    the request's, so that the answer to a HEAD is read without a body)."""
     host, port = url.removeprefix("http://").rsplit(":", 1)
     with socket.create_connection((host, int(port)), timeout=timeout) as conn:
         conn.sendall(data)
-        response = http.client.HTTPResponse(conn)
+        response = http.client.HTTPResponse(conn, method=method)
         response.begin()
         return response.status, response.headers, response.read()
 
