@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 
 import numpy as np
@@ -71,7 +70,7 @@ def _photo(instance: object) -> bytes:
         raise web.HTTPBadRequest(text=JSON_SHAPE)
     try:
         return base64.b64decode(instance["b64"], validate=True)
-    except binascii.Error as exc:
+    except ValueError as exc:  # binascii.Error, or a str that is not ASCII
         raise web.HTTPBadRequest(text=f"invalid base64: {exc}") from exc
 
 

@@ -274,6 +274,7 @@ def too_many() -> bytes:
     ("application/json", b'{"instances": []}', 400),
     ("application/json", b'{"instances": [1]}', 400),
     ("application/json", b'{"instances": [{"b64": "%%%"}]}', 400),
+    ("application/json", b'{"b64": "\\u0080"}', 400),
     ("application/json", too_many(), 413),
 ])
 async def test_bad_requests_get_json_errors_and_the_server_keeps_serving(
