@@ -1,6 +1,7 @@
 """Request validation and responses; the work itself is in ``explainer.explain``."""
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 
@@ -21,11 +22,18 @@ PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif", "
 JSON_SHAPE = ('expected {"b64": "<photo>"} or {"instances": [{"b64": "<photo>"}, ...]}, '
               'each optionally with "heatmap": [[...], ...]')
 MAX_HEATMAP_SIDE = 64
+MODEL_CHECK_S = 0.5  # how long /health asks the model whether it answers
 
 
 async def health(request: web.Request) -> web.Response:
-    """Always 200 while the explainer runs; says whether the model behind it answers."""
-    ready = await request.app[MODEL].ready()
+    """Always 200, at once, while the explainer runs; says whether the model behind it
+    answers. Its liveness never waits on the model: a hung model must not make supervisors
+    and the dashboard take the explainer for dead too."""
+    try:
+        async with asyncio.timeout(MODEL_CHECK_S):
+            ready = await request.app[MODEL].ready()
+    except TimeoutError:
+        ready = False
     return web.json_response({"status": "ok", "model": "ready" if ready else "unavailable"})
 
 
