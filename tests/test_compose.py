@@ -91,3 +91,13 @@ def test_every_build_points_at_a_dockerfile_that_exists(compose):
             if line.startswith("COPY "):
                 for source in line.split()[1:-1]:
                     assert (REPO / build["context"] / source).exists(), (name, source)
+
+
+def test_games_in_progress_live_in_a_volume(compose):
+    """A recreated dashboard container keeps the games of the visitors at the stand."""
+    dashboard = compose["services"]["dashboard"]
+    store = dashboard["environment"]["DASHBOARD_STORE_DIR"]
+    volume = next(v for v in dashboard["volumes"] if v.split(":")[1] == store)
+    assert volume.split(":")[0] in compose["volumes"]
+    dockerfile = (REPO / "dashboard" / "Dockerfile").read_text()
+    assert f"chown nobody {store}" in dockerfile  # the image's user can write there
