@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from supervisor import childutils
+from supervisor.xmlrpc import Faults
 
 from common.cli import answer_help
 from common.logs import setup_logging
@@ -132,6 +133,10 @@ def main() -> None:
         headers, payload = childutils.listener.wait(sys.stdin, sys.stdout)
         try:
             watcher.handle(headers["eventname"], payload)
+        except xmlrpc.client.Fault as exc:
+            if exc.faultCode != Faults.SHUTDOWN_STATE:  # nothing to do while all stops
+                log.warning("event not handled", extra={"event": headers["eventname"],
+                                                        "reason": exc.faultString})
         except RPC_ERRORS as exc:  # supervisord busy or going away
             log.warning("event not handled", extra={"event": headers["eventname"],
                                                     "reason": repr(exc)})

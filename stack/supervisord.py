@@ -155,6 +155,7 @@ def config(settings: Settings, layout: Layout, services: list[Service], setpriv:
         "priority=1\n"  # started first, stopped last
         f"directory={_value(str(REPO))}\n"
         "autorestart=true\nstopasgroup=true\nkillasgroup=true\n"
+        "stdout_logfile=NONE\n"  # its stdout is supervisord's event protocol
         "stderr_logfile=/dev/fd/2\nstderr_logfile_maxbytes=0\n")
     return "\n".join(sections)
 
