@@ -142,6 +142,7 @@ def test_a_crash_loop_is_given_up_loudly_and_a_killed_launcher_leaves_nothing(ph
             time.sleep(0.1)
         assert alive(processes) == set()
         assert stack.listening() == []
+        print(f"launcher SIGKILLed: no process, no port after {time.monotonic() - killed_at:.2f} s")
 
 
 # --- the launcher refuses to start ---------------------------------------------------------
