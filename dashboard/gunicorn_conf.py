@@ -39,7 +39,7 @@ def when_ready(server) -> None:
 
 def post_fork(server, worker) -> None:  # noqa: ARG001 - gunicorn's hook signature
     """A worker dies with its master, even when the master is SIGKILLed."""
-    die_with_parent()
+    die_with_parent(parent=server.pid)
 
 
 def _write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:  # noqa: ARG001
