@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED = 1
 
-.PHONY: play demo test train evaluate bench bench-services bench-game model-server explainer \
+.PHONY: play demo test train evaluate bench bench-services bench-game bench-resilience model-server explainer \
         image-server setup system-deps lint clean
 
 setup: $(VENV)/.installed
@@ -54,6 +54,9 @@ bench-services: setup  ## back-end services benchmark (bytes per photo, :predict
 
 bench-game: setup system-deps  ## game preparation: parallel vs sequential, "Let's play" → photo
 	$(PY) benchmarks/game.py
+
+bench-resilience: setup  ## each service's restart after SIGKILL/SIGSTOP; home page, back-ends frozen
+	$(PY) benchmarks/resilience.py
 
 model-server: setup  ## TF Serving's REST API on 127.0.0.1:8501 (gRPC :8500), the committed model
 	$(PY) -m model.serving

@@ -68,27 +68,22 @@ def register(app: Dash, runtime: Runtime) -> None:
     def show_again(_: int | None, pathname: str | None, session_id: str):
         return visit(session_id, pathname)
 
-    @app.callback(PAGE, HEADER, URL, Input("play", "n_clicks"), State("session", "data"),
-                  prevent_initial_call=True)
-    def play(clicks: int | None, session_id: str):
-        if not clicks:
-            raise PreventUpdate
-        return start(session_id)
+    def starts_a_game(button: str, abandon: bool) -> None:
+        """``button`` starts a new game ("Let's play", "Play again", the attract screen's
+        touch); ``abandon``: the session's current game is given up first ("New game")."""
 
-    @app.callback(PAGE, HEADER, URL, Input("new-game", "n_clicks"), State("session", "data"),
-                  prevent_initial_call=True)
-    def new_game(clicks: int | None, session_id: str):
-        if not clicks:
-            raise PreventUpdate
-        runtime.abandon(session_id)
-        return start(session_id)
+        @app.callback(PAGE, HEADER, URL, Input(button, "n_clicks"), State("session", "data"),
+                      prevent_initial_call=True)
+        def clicked(clicks: int | None, session_id: str):
+            if not clicks:
+                raise PreventUpdate
+            if abandon:
+                runtime.abandon(session_id)
+            return start(session_id)
 
-    @app.callback(PAGE, HEADER, URL, Input("attract", "n_clicks"), State("session", "data"),
-                  prevent_initial_call=True)
-    def touch_to_play(clicks: int | None, session_id: str):
-        if not clicks:
-            raise PreventUpdate
-        return start(session_id)
+    starts_a_game("play", abandon=False)
+    starts_a_game("attract", abandon=False)
+    starts_a_game("new-game", abandon=True)
 
     @app.callback(PAGE, HEADER, URL, Input("prepare-poll", "n_intervals"),
                   State("session", "data"), prevent_initial_call=True)

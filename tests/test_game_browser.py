@@ -274,6 +274,14 @@ def check_result(result: Result, makes: list[str], photo: str, answer: Car,
     assert result.ai_points == POINTS_TEXT[result.ai_colour]
 
 
+def guess_right(v: Visitor, pool: PhotoPool, n: int) -> None:
+    """Guess round ``n`` right and land on its result."""
+    v.choose(pool.answer(v.photo()))
+    v.page.locator("#guess").click()
+    v.expect_at("/result")
+    expect(v.page.locator("#round-label")).to_have_text(f"Round {n}/{ROUNDS}")
+
+
 # --- 1. a whole game --------------------------------------------------------------------------
 
 def test_a_whole_game_scores_by_the_rules(game_url, pool, visitor):
