@@ -16,9 +16,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[model,explainer,image-server,dashboard,stack,test]'
 	touch $@
 
-# Debian packages the tests drive for real: nginx (the image server's Docker config) and
-# Chromium (the browser tests, through Playwright: never `playwright install`).
-SYSTEM_PACKAGES := nginx-light chromium
+# Debian packages the tests drive for real: nginx (the image server's Docker config), Chromium
+# (the browser tests, through Playwright: never `playwright install`) and tesseract (the OCR
+# that keeps giveaway photos out of the pool).
+SYSTEM_PACKAGES := nginx-light chromium tesseract-ocr
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
