@@ -5,7 +5,9 @@ class (make, model and year) 3 points; the AI's top-1 guess is scored the same w
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import secrets
+import time
+from dataclasses import dataclass, field
 
 POINTS_MAKE = 1
 POINTS_EXACT = 3
@@ -34,6 +36,8 @@ class Round:
     ai_top: list[tuple[Car, float]]  # the AI's top-5 with probabilities, best first
     overlay: bytes | None  # Grad-CAM overlay JPEG; None when the explainer failed
     guess: Car | None = None
+    source: str = ""  # the pool photo it came from (its URL on the image server)
+    seconds: float | None = None  # how long the visitor took to guess
 
     @property
     def ai_guess(self) -> Car:
@@ -61,6 +65,13 @@ class Game:
     rounds: list[Round]
     current: int = 0  # index of the round being played; len(rounds) once finished
     explained: bool = True  # False: prepared while the explainer was down (no overlays)
+    id: str = field(default_factory=lambda: secrets.token_hex(8))
+    started: float = field(default_factory=time.time)  # when its visitor got it (epoch s)
+    round_started: float = field(default_factory=time.time)  # when the current round showed
+
+    def begin(self, now: float | None = None) -> None:
+        """The game is handed to a visitor now (it may have been prepared long before)."""
+        self.started = self.round_started = time.time() if now is None else now
 
     @property
     def finished(self) -> bool:
@@ -70,18 +81,21 @@ class Game:
     def round(self) -> Round | None:
         return None if self.finished else self.rounds[self.current]
 
-    def guess(self, round_index: int, car: Car) -> bool:
+    def guess(self, round_index: int, car: Car, now: float | None = None) -> bool:
         """Record the visitor's guess for the current round, once; later tries change nothing."""
         if round_index != self.current or self.finished or self.rounds[self.current].guess:
             return False
-        self.rounds[self.current].guess = car
+        played = self.rounds[self.current]
+        played.guess = car
+        played.seconds = max(0.0, (time.time() if now is None else now) - self.round_started)
         return True
 
-    def next_round(self, round_index: int) -> bool:
+    def next_round(self, round_index: int, now: float | None = None) -> bool:
         """Move on once the current round's result has been shown."""
         if round_index != self.current or self.finished or not self.rounds[self.current].guess:
             return False
         self.current += 1
+        self.round_started = time.time() if now is None else now
         return True
 
     def scores(self) -> tuple[int, int]:

@@ -74,7 +74,7 @@ async def prepare_game(services: Services, manifest: Manifest, rounds: int,
     if unknown:
         raise ServiceError(f"the model and the photo pool disagree on classes: {sorted(unknown)}")
     return Game([
-        Round(photo=data, answer=pool_photo.answer, overlay=overlay,
+        Round(photo=data, answer=pool_photo.answer, overlay=overlay, source=pool_photo.url,
               ai_top=[(cars[name], score)
                       for name, score in zip(p.classes, p.scores, strict=True)])
         for (pool_photo, data), p, overlay in zip(chosen, predictions, overlays, strict=True)

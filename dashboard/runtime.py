@@ -195,6 +195,7 @@ class Runtime:
         page shows "preparing your game…" and asks again)."""
         game = self._call(self._take(), timeout=self.settings.render_budget)
         if game is not None:
+            game.begin()
             self.store.put(session_id, game)
         return game
 

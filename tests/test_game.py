@@ -117,3 +117,16 @@ def test_the_dashboard_logs_each_request_with_its_latency(caplog):
     [record] = [r for r in caplog.records if r.name == "dashboard.access"]
     assert (record.method, record.path, record.status) == ("GET", "/health", 200)
     assert record.latency_ms >= 0
+
+
+def test_each_round_records_how_long_the_visitor_took():
+    game = make_game()
+    game.begin(now=1000.0)  # handed to the visitor (it may have been prepared long before)
+    assert game.started == 1000.0
+    assert game.guess(0, M3, now=1012.5)
+    assert game.rounds[0].seconds == 12.5
+    assert not game.guess(0, X5, now=1100.0)  # a second guess changes nothing
+    assert game.rounds[0].seconds == 12.5
+    assert game.next_round(0, now=1020.0)
+    assert game.guess(1, R8, now=1023.0)
+    assert game.rounds[1].seconds == 3.0
