@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -277,7 +278,8 @@ def _engine(url: str) -> Engine:
     else:
         raise ValueError("the statistics need a sqlite:// or postgresql:// URL")
     # A forked worker must not share its parent's connections (gunicorn --preload).
-    os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
+    ref = weakref.ref(engine)
+    os.register_at_fork(after_in_child=lambda: (e := ref()) is not None and e.dispose(close=False))
     return engine
 
 
