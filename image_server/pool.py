@@ -2,7 +2,8 @@
 
 ``prepare_pool`` runs once (``python -m image_server.prepare``); the server, local or nginx,
 then only serves files: ``manifest.json`` and ``photos/<file>`` under the pool directory, at the
-same paths as their URLs.
+same paths as their URLs. Photos whose visible text names the car (see ``text_scan``) are left
+out and listed in ``giveaways.json`` beside the manifest, which is never served.
 """
 from __future__ import annotations
 
@@ -19,12 +20,14 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from image_server import text_scan
 from model import dataset
 from model.contract import CLASSES_ASSET, SPLIT_ASSET
 
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
+GIVEAWAYS = "giveaways.json"
 PHOTOS = "photos"
 PHOTO_URL = "/photos/{file}"
 # The only names ever served: no separators, no dots but the extension's, no escapes.
@@ -47,12 +50,16 @@ class Pool:
     model_version: int
 
 
-def prepare_pool(data_root: Path, version_dir: Path, pool_dir: Path) -> Path:
+def prepare_pool(data_root: Path, version_dir: Path, pool_dir: Path, *,
+                 scan_csv: Path = text_scan.SCAN_CSV,
+                 scan_cache: Path = text_scan.CACHE_DIR) -> Path:
     """Copy the model's test split into ``pool_dir`` and write its manifest; return the manifest.
 
     The split and class list come from the model's own assets, so the game only shows photos
-    the model never trained on. Safe to re-run: unchanged photos are not copied again and photos
-    no longer in the split are removed.
+    the model never trained on. Photos whose visible text names their car are dropped: the
+    committed scan (``scan_csv``) decides for every photo whose SHA-256 it lists, the rest are
+    read with OCR now (cached in ``scan_cache``). Safe to re-run: unchanged photos are not copied
+    again and photos no longer in the split are removed.
     """
     assets = version_dir / "assets"
     if not (assets / SPLIT_ASSET).is_file():
@@ -72,13 +79,19 @@ def prepare_pool(data_root: Path, version_dir: Path, pool_dir: Path) -> Path:
     photos_dir = pool_dir / PHOTOS
     photos_dir.mkdir(parents=True, exist_ok=True)
 
-    entries = []
-    copied = 0
-    for photo in tqdm(photos, desc="photo pool", unit="photo", disable=None):
+    for photo in photos:
         if not FILE_PATTERN.fullmatch(photo.file):
             raise ValueError(f"photo name {photo.file!r} would not be served")
         if photo.class_id not in classes:
             raise ValueError(f"{photo.file}: class {photo.class_id} is not in {CLASSES_ASSET}")
+    verdicts = _text_verdicts(
+        [(source_dir / p.file, classes[p.class_id]) for p in photos], scan_csv, scan_cache)
+    giveaways = [v for v in verdicts if v.names_car]
+    kept = [p for p, v in zip(photos, verdicts, strict=True) if not v.names_car]
+
+    entries = []
+    copied = 0
+    for photo in tqdm(kept, desc="photo pool", unit="photo", disable=None):
         copied += _copy_if_changed(source_dir / photo.file, photos_dir / photo.file)
         car = classes[photo.class_id]
         entries.append({
@@ -96,15 +109,43 @@ def prepare_pool(data_root: Path, version_dir: Path, pool_dir: Path) -> Path:
     ).encode()
     if not manifest.is_file() or manifest.read_bytes() != data:  # else keep nginx's ETag
         _write_atomically(manifest, data)
-    wanted = {photo.file for photo in photos}
+    report = json.dumps(
+        {"count": len(giveaways),
+         "photos": [{"file": v.file, "class_name": v.class_name, "text": v.text}
+                    for v in giveaways]},
+        indent=1, ensure_ascii=False,
+    ).encode()
+    _write_atomically(pool_dir / GIVEAWAYS, report)
+    log.info("left out photos whose visible text names the car", extra={
+        "giveaways": len(giveaways), "report": str(pool_dir / GIVEAWAYS)})
+    wanted = {photo.file for photo in kept}
     stale = [path for path in photos_dir.iterdir() if path.name not in wanted]
     for path in stale:
         path.unlink()
     log.info("photo pool ready", extra={
         "pool_dir": str(pool_dir), "model_version": model_version, "photos": len(entries),
-        "copied": copied, "removed": len(stale),
+        "giveaways": len(giveaways), "copied": copied, "removed": len(stale),
     })
     return manifest
+
+
+def _text_verdicts(photos: list[tuple[Path, dataset.CarClass]], scan_csv: Path,
+                   scan_cache: Path) -> list[text_scan.Verdict]:
+    """Each photo's verdict: the committed one where the photo is unchanged, else a new scan."""
+    committed = text_scan.read_scan(scan_csv)
+    verdicts: dict[str, text_scan.Verdict] = {}
+    unknown = []
+    for path, car in photos:
+        known = committed.get(path.name)
+        if (known is not None and known.class_name == car.class_name
+                and known.sha256 == text_scan.sha256_of(path)):
+            verdicts[path.name] = known
+        else:
+            unknown.append((path, car))
+    if unknown:
+        log.info("scanning photos for text", extra={"photos": len(unknown), "scan": str(scan_csv)})
+        verdicts.update((v.file, v) for v in text_scan.scan(unknown, scan_cache))
+    return [verdicts[path.name] for path, _ in photos]
 
 
 def _copy_if_changed(source: Path, target: Path) -> bool:

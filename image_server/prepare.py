@@ -1,7 +1,10 @@
 """Build the game's photo pool from the model's test split.
 
 Reads the photos from ``$CARS_DATA_DIR`` and the split and classes from the model version in
-``$IMAGE_SERVER_MODEL_VERSION_DIR``; writes to ``$IMAGE_SERVER_POOL_DIR``.
+``$IMAGE_SERVER_MODEL_VERSION_DIR``; writes to ``$IMAGE_SERVER_POOL_DIR``. Photos whose visible
+text names the car are left out and listed in ``giveaways.json`` there: the committed
+``image_server/text_scan.csv`` decides for the photos it lists, any other photo is read with OCR
+(Debian's tesseract-ocr) and cached in ``.cache/text_scan/``.
 """
 from __future__ import annotations
 
