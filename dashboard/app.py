@@ -13,7 +13,9 @@ import flask
 from common.logs import setup_logging
 from dashboard import callbacks, guard, layout
 from dashboard.runtime import Runtime
+from dashboard.scoreboard import Scoreboard
 from dashboard.settings import Settings
+from dashboard.stats import api, open_stats
 
 log = logging.getLogger("dashboard.access")
 
@@ -54,6 +56,9 @@ def index_page(settings: Settings) -> str:
 def create_app(settings: Settings) -> dash.Dash:
     runtime = Runtime(settings)
     atexit.register(runtime.close)
+    stats = open_stats(settings.database_url)
+    atexit.register(stats.close)
+    scoreboard = Scoreboard(stats)
     app = dash.Dash(
         __name__,
         title=layout.TITLE,
@@ -64,13 +69,26 @@ def create_app(settings: Settings) -> dash.Dash:
     )
     app.index_string = index_page(settings)
     app.layout = layout.shell
-    callbacks.register(app, runtime)
+    callbacks.register(app, runtime, scoreboard)
+    app.server.register_blueprint(api(stats))
 
     @app.server.get("/health")
     def health() -> flask.Response:
         """Answers from memory, never from a service: a hung back-end cannot slow it."""
         return flask.jsonify(status="ok", ready_games=runtime.ready_games(),
                              missing=runtime.health.missing())
+
+    @app.server.post("/api/abandon")
+    def abandon() -> flask.Response:
+        """The kiosk's idle reset gives the tab's game up (assets/kiosk.js): it is counted in
+        the statistics as abandoned and removed from the store."""
+        body = flask.request.get_json(force=True, silent=True)
+        session_id = body.get("session") if isinstance(body, dict) else None
+        if not guard.is_session_id(session_id):
+            return guard.json_error(400, "expected {\"session\": \"<session id>\"}")
+        scoreboard.abandoned(runtime.store.get(session_id))
+        runtime.abandon(session_id)
+        return flask.Response(status=204)
 
     @app.server.before_request
     def clock_in() -> None:

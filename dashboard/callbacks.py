@@ -15,6 +15,7 @@ from dash.exceptions import PreventUpdate
 from dashboard import layout
 from dashboard.game import ATTEMPT, ATTRACT, FINISH, HOME, RESULT, route
 from dashboard.runtime import Runtime
+from dashboard.scoreboard import Scoreboard
 
 log = logging.getLogger(__name__)
 URL = Output("url", "pathname", allow_duplicate=True)
@@ -25,7 +26,7 @@ HEADER = Output("header", "children", allow_duplicate=True)
 PREPARE_GIVE_UP = 60  # polls ("preparing…" for 30 s): then back home, saying why
 
 
-def register(app: Dash, runtime: Runtime) -> None:
+def register(app: Dash, runtime: Runtime, scoreboard: Scoreboard) -> None:
     store = runtime.store
 
     def render(session_id: str, pathname: str | None) -> tuple:
@@ -36,9 +37,9 @@ def register(app: Dash, runtime: Runtime) -> None:
             cars = runtime.cars()
             page = layout.attempt(game, cars) if cars is not None else layout.waiting()
         elif target == RESULT:
-            page = layout.result(game)
+            page = layout.result(game, scoreboard.share_right(game.round.source))
         elif target == FINISH:
-            page = layout.finish(game)
+            page = layout.finish(game, scoreboard.beaten_today(game.scores()[0]))
         elif target == ATTRACT:
             page = layout.attract(runtime.showcase())
         else:
@@ -49,7 +50,10 @@ def register(app: Dash, runtime: Runtime) -> None:
         return page, layout.header(game if in_game else None), target
 
     def start(session_id: str) -> tuple:
-        """A new game for the session: its first round, or "preparing…" until one is ready."""
+        """A new game for the session: its first round, or "preparing…" until one is ready.
+        The game it had is given up (counted as abandoned if it was under way)."""
+        scoreboard.abandoned(store.get(session_id))
+        runtime.abandon(session_id)
         if runtime.take_game(session_id) is None:
             return layout.preparing(), layout.header(None), no_update
         return render(session_id, ATTEMPT)
@@ -68,22 +72,19 @@ def register(app: Dash, runtime: Runtime) -> None:
     def show_again(_: int | None, pathname: str | None, session_id: str):
         return visit(session_id, pathname)
 
-    def starts_a_game(button: str, abandon: bool) -> None:
-        """``button`` starts a new game ("Let's play", "Play again", the attract screen's
-        touch); ``abandon``: the session's current game is given up first ("New game")."""
+    def starts_a_game(button: str) -> None:
+        """``button`` starts a new game: "Let's play", "Play again", "New game", the attract
+        screen's touch."""
 
         @app.callback(PAGE, HEADER, URL, Input(button, "n_clicks"), State("session", "data"),
                       prevent_initial_call=True)
         def clicked(clicks: int | None, session_id: str):
             if not clicks:
                 raise PreventUpdate
-            if abandon:
-                runtime.abandon(session_id)
             return start(session_id)
 
-    starts_a_game("play", abandon=False)
-    starts_a_game("attract", abandon=False)
-    starts_a_game("new-game", abandon=True)
+    for button in ("play", "attract", "new-game"):
+        starts_a_game(button)
 
     @app.callback(PAGE, HEADER, URL, Input("prepare-poll", "n_intervals"),
                   State("session", "data"), prevent_initial_call=True)
@@ -139,5 +140,8 @@ def register(app: Dash, runtime: Runtime) -> None:
     def next_round(clicks: int | None, index: int, session_id: str):
         if not clicks:
             raise PreventUpdate
-        store.update(session_id, lambda game: game.next_round(index))
+        if store.update(session_id, lambda game: game.next_round(index)):
+            game = store.get(session_id)
+            if game is not None and game.finished:
+                scoreboard.finished(game)
         return render(session_id, ATTEMPT)  # the state decides: the next attempt, or the finish

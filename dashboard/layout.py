@@ -196,7 +196,15 @@ def top5_figure(played: Round) -> go.Figure:
     return figure
 
 
-def result(game: Game) -> html.Div:
+def share_right(share: float | None) -> str:
+    """How other visitors did on this photo (from the statistics)."""
+    if share is None:
+        return "You are the first visitor to see this photo."
+    return f"{share:.0%} of visitors named this car exactly."
+
+
+def result(game: Game, share: float | None = None) -> html.Div:
+    """``share``: of the visitors who saw this photo before, the share who named it exactly."""
     played = game.round
     assert played is not None
     last = game.current == len(game.rounds) - 1
@@ -220,7 +228,8 @@ def result(game: Game) -> html.Div:
                     _guess_line("You", played.guess, played.answer, "your-guess"),
                     _guess_line("The AI", played.ai_guess, played.answer, "ai-guess"),
                     dbc.Alert([html.Strong("Correct answer: "), played.answer.class_name],
-                              id="answer", color="primary", className="fs-4 mb-0"),
+                              id="answer", color="primary", className="fs-4 mb-2"),
+                    html.P(share_right(share), id="photo-share", className="fs-5 mb-0"),
                 ]),
             ])),
             dbc.Col(md=6, children=dbc.Card(className=box, id="box-gradcam", children=[
@@ -246,7 +255,8 @@ def _recap_cell(guess: Car | None, answer: Car) -> html.Td:
                              className="fs-6 text-wrap text-start"))
 
 
-def finish(game: Game) -> html.Div:
+def finish(game: Game, beaten: float | None = None) -> html.Div:
+    """``beaten``: the share of today's players with fewer points (from the statistics)."""
     you, ai = game.scores()
     rows = []
     for number, played in enumerate(game.rounds, start=1):
@@ -259,7 +269,9 @@ def finish(game: Game) -> html.Div:
     return html.Div(className="text-center", children=[
         html.H2(game.verdict(), id="verdict", className="display-3"),
         html.P(["You ", html.Strong(you, id="final-you"), " – ", html.Strong(ai, id="final-ai"),
-                " AI"], className="display-6 mb-4"),
+                " AI"], className="display-6 mb-2"),
+        html.P(f"You beat {beaten:.0%} of today's players." if beaten is not None else "",
+               id="beaten-share", className="fs-3 mb-4"),
         dbc.Table(id="recap", bordered=False, hover=True, className="align-middle text-start",
                   children=[
                       html.Thead(html.Tr([html.Th(h) for h in

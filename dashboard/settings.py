@@ -36,4 +36,6 @@ class Settings(BaseSettings):
     store_dir: Path = REPO / ".cache" / "dashboard" / "games"
     store_max_bytes: int = Field(512 * 1024 * 1024, gt=0, description="the store's size bound")
     game_ttl: float = Field(6 * 3600, gt=0, description="seconds a game is kept after last use")
+    # Humans vs AI statistics: a SQLite file by default, PostgreSQL by URL (postgresql://…).
+    database_url: str = f"sqlite:///{REPO / '.cache' / 'dashboard' / 'stats.sqlite3'}"
     log_level: str = "INFO"

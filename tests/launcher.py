@@ -208,6 +208,7 @@ def launched(pool_dir: Path | None = None, env: dict[str, str] | None = None,
                              "startup_timeout": START_TIMEOUT_S,
                              "run_dir": Path(run_dir) / "run", **settings})
         full_env = {**chosen.as_env(), "DASHBOARD_STORE_DIR": str(Path(run_dir) / "games"),
+                    "DASHBOARD_DATABASE_URL": f"sqlite:///{run_dir}/stats.sqlite3",
                     **({"IMAGE_SERVER_POOL_DIR": str(pool_dir)} if pool_dir else {}),
                     **(env or {})}
         stack = Stack(chosen, full_env)

@@ -122,12 +122,15 @@ def explainer(model_url: str, **env: str) -> Iterator[str]:
 def dashboard(model_url: str, explainer_url: str, image_server_url: str,
               port: int | None = None, **env: str) -> Iterator[str]:
     """The dashboard as ``python -m stack`` runs it (its gunicorn command); ``env`` adds
-    ``DASHBOARD_*`` settings. Its game store is a fresh directory unless ``env`` names one."""
+    ``DASHBOARD_*`` settings. Its game store and statistics are fresh unless ``env`` names
+    them."""
     port = port or free_port()
     argv = StackSettings(dashboard_host="127.0.0.1", dashboard_port=port).dashboard_argv()
     env = {"DASHBOARD_MODEL_URL": model_url, "DASHBOARD_EXPLAINER_URL": explainer_url,
            "DASHBOARD_IMAGE_SERVER_URL": image_server_url,
            "DASHBOARD_STORE_DIR": env.pop("DASHBOARD_STORE_DIR", None) or tempfile.mkdtemp(),
+           "DASHBOARD_DATABASE_URL": env.pop("DASHBOARD_DATABASE_URL", None)
+           or f"sqlite:///{tempfile.mkdtemp()}/stats.sqlite3",
            **env}
     with service(argv, env, "/health", port) as url:
         yield url

@@ -55,14 +55,15 @@ def test_back_ends_listen_on_loopback_outside_docker_and_on_all_interfaces_insid
 
 def test_long_running_services_have_healthchecks_and_wait_for_their_dependencies(compose):
     services = compose["services"]
-    for name in ("model", "explainer", "image-server", "dashboard"):
+    for name in ("model", "explainer", "image-server", "dashboard", "postgres"):
         assert services[name]["healthcheck"]["test"][0] == "CMD"
     assert "/v1/models/car_classifier" in " ".join(services["model"]["healthcheck"]["test"])
     assert services["explainer"]["depends_on"] == {"model": {"condition": "service_healthy"}}
     assert services["image-server"]["depends_on"] == {
         "photo-pool": {"condition": "service_completed_successfully"}}
     assert services["dashboard"]["depends_on"] == {
-        name: {"condition": "service_healthy"} for name in ("model", "explainer", "image-server")}
+        name: {"condition": "service_healthy"}
+        for name in ("model", "explainer", "image-server", "postgres")}
     env = services["dashboard"]["environment"]
     assert env["DASHBOARD_MODEL_URL"] == "http://model:8501"
     assert env["DASHBOARD_EXPLAINER_URL"] == "http://explainer:5001"
@@ -101,3 +102,13 @@ def test_games_in_progress_live_in_a_volume(compose):
     assert volume.split(":")[0] in compose["volumes"]
     dockerfile = (REPO / "dashboard" / "Dockerfile").read_text()
     assert f"chown nobody {store}" in dockerfile  # the image's user can write there
+
+
+def test_statistics_go_to_a_healthy_postgresql(compose):
+    services = compose["services"]
+    postgres = services["postgres"]
+    assert postgres["image"].startswith("postgres:")
+    assert any(v.endswith(":/var/lib/postgresql/data") for v in postgres["volumes"])
+    dashboard = services["dashboard"]
+    assert dashboard["environment"]["DASHBOARD_DATABASE_URL"].startswith("postgresql://")
+    assert "pg_isready" in postgres["healthcheck"]["test"]

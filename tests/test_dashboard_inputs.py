@@ -51,6 +51,7 @@ def dash_url(tmp_path_factory) -> Iterator[str]:
     env = {"DASHBOARD_MODEL_URL": closed_url(), "DASHBOARD_EXPLAINER_URL": closed_url(),
            "DASHBOARD_IMAGE_SERVER_URL": closed_url(),
            "DASHBOARD_STORE_DIR": str(tmp_path_factory.mktemp("games")),
+           "DASHBOARD_DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('stats')}/s.sqlite3",
            "DASHBOARD_SOCKET_TIMEOUT": str(SOCKET_TIMEOUT_S)}
     with service(argv, env, "/health", port) as url:
         yield url
@@ -111,7 +112,8 @@ def assert_json_4xx(status: int, content_type: str, body: bytes) -> dict:
 def test_every_value_a_callback_reads_has_a_declared_type(tmp_path):
     """A new callback must say what its inputs may hold, or every request to it is a 400."""
     app = create_app(Settings(model_url=closed_url(), explainer_url=closed_url(),
-                              image_server_url=closed_url(), store_dir=tmp_path))
+                              image_server_url=closed_url(), store_dir=tmp_path,
+                              database_url=f"sqlite:///{tmp_path}/stats.sqlite3"))
     for callback in app.callback_map.values():
         for dependency in callback["inputs"] + callback["state"]:
             assert guard.prop_check(dependency["id"], dependency["property"]), dependency

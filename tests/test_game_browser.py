@@ -563,3 +563,38 @@ def test_the_home_page_names_a_missing_explainer_and_games_get_explanations_once
             v.expect_at("/result")
             expect(v.page.locator("#overlay")).to_be_visible()
         v.assert_clean()
+
+
+def test_a_game_played_in_the_browser_is_counted_and_kept_across_a_restart(
+        model_server_url, explainer_url, image_server_url, pool, visitor, tmp_path):
+    """Humans vs AI: the finished game reaches ``/api/stats``; a restarted dashboard on the
+    same database still counts it; the next visitor's finish page compares with it."""
+    urls = (model_server_url, explainer_url, image_server_url)
+    env = {"DASHBOARD_DATABASE_URL": f"sqlite:///{tmp_path}/stats.sqlite3",
+           "DASHBOARD_STORE_DIR": str(tmp_path / "games")}
+    with dashboard(*urls, **env) as url:
+        v = visitor(url)
+        v.start()
+        expect(v.page.locator("#photo-share")).to_have_count(0)
+        first_photo = v.photo()
+        for n in range(1, ROUNDS + 1):
+            guess_right(v, pool, n)
+            if n == 1:
+                expect(v.page.locator("#photo-share")).to_have_text(
+                    "You are the first visitor to see this photo.")
+            v.next(last=n == ROUNDS)
+        ai = int(v.page.locator("#final-ai").inner_text())
+        expect(v.page.locator("#beaten-share")).to_have_text("You beat 0% of today's players.")
+        totals = json.loads(v.page.request.get(url + "/api/stats").text())
+        assert totals == {"games": 1, "human_wins": int(ai < 3 * ROUNDS),
+                          "ai_wins": int(ai > 3 * ROUNDS), "draws": int(ai == 3 * ROUNDS),
+                          "human_points": 3 * ROUNDS, "ai_points": ai}
+    with dashboard(*urls, **env) as url:  # a restart: nothing lost
+        assert json.loads(v.page.request.get(url + "/api/stats").text()) == totals
+        again = visitor(url)
+        again.start()
+        if again.photo() == first_photo:  # the same photo: the first visitor named it
+            again.choose(pool.answer(again.photo()))
+            again.page.locator("#guess").click()
+            expect(again.page.locator("#photo-share")).to_have_text(
+                "100% of visitors named this car exactly.")

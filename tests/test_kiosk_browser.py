@@ -7,7 +7,11 @@ settings. (The dashboard killed and frozen under a visitor: test_fault_browser.p
 from __future__ import annotations
 
 import re
+import sqlite3
+import time
 from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
 
 import pytest
 
@@ -26,15 +30,28 @@ IDLE_S, COUNTDOWN_S = 4, 3
 
 
 @pytest.fixture(scope="module")
-def kiosk_url(model_server_url, explainer_url, image_server_url) -> Iterator[str]:
+def stats_db(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("stats") / "stats.sqlite3"
+
+
+@pytest.fixture(scope="module")
+def kiosk_url(model_server_url, explainer_url, image_server_url, stats_db) -> Iterator[str]:
     with dashboard(model_server_url, explainer_url, image_server_url,
                    DASHBOARD_IDLE_SECONDS=str(IDLE_S),
-                   DASHBOARD_IDLE_COUNTDOWN_SECONDS=str(COUNTDOWN_S)) as url:
+                   DASHBOARD_IDLE_COUNTDOWN_SECONDS=str(COUNTDOWN_S),
+                   DASHBOARD_DATABASE_URL=f"sqlite:///{stats_db}") as url:
         yield url
 
 
+def abandoned_games(db: Path) -> list[tuple[str, int]]:
+    """(id, human points) of the games the statistics hold as abandoned."""
+    with closing(sqlite3.connect(db)) as connection:
+        return connection.execute(
+            "SELECT id, human_points FROM games WHERE status = 'abandoned'").fetchall()
+
+
 def test_an_idle_game_asks_counts_down_and_gives_the_screen_to_the_next_visitor(
-        kiosk_url, pool, visitor):
+        kiosk_url, stats_db, pool, visitor):
     v = visitor(kiosk_url)
     v.start()
     guess_right(v, pool, 1)
@@ -48,7 +65,13 @@ def test_an_idle_game_asks_counts_down_and_gives_the_screen_to_the_next_visitor(
     expect(v.page.locator("#score-you")).to_have_text("3")
 
     # untouched again: the countdown runs out and the attract screen returns
+    before = abandoned_games(stats_db)
     expect(v.page).to_have_url(kiosk_url + "/attract", timeout=(IDLE_S + COUNTDOWN_S + 3) * 1000)
+    # ... and the game is counted as abandoned, with the round that was played
+    deadline = time.monotonic() + 5
+    while len(abandoned_games(stats_db)) == len(before) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [points for _, points in set(abandoned_games(stats_db)) - set(before)] == [3]
     expect(v.page.locator("#attract-slide img").first).to_be_visible()
     expect(v.page.locator("#attract")).to_contain_text("Touch to play")
     expect(v.page.locator("#round-label")).to_have_text("Ready?")

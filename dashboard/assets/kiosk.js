@@ -98,7 +98,16 @@
   }
 
   function abandon() {
-    window.sessionStorage.clear();  // the next visitor gets a new session, never this game
+    // The server counts the game as abandoned and drops it; the next visitor gets a new
+    // session, never this game. keepalive: the request outlives this page.
+    var session = null;
+    try { session = JSON.parse(window.sessionStorage.getItem("session")); } catch (e) {}
+    if (session) {
+      realFetch("/api/abandon", {method: "POST", keepalive: true,
+                                 headers: {"Content-Type": "application/json"},
+                                 body: JSON.stringify({session: session})}).catch(function () {});
+    }
+    window.sessionStorage.clear();
     window.location.assign(ATTRACT);
   }
 

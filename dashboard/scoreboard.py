@@ -1,0 +1,69 @@
+"""What the statistics learn from the game: a game handed over when it ends, and the numbers
+the pages show. A statistics database that fails costs these numbers, never the game."""
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from pathlib import PurePosixPath
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from dashboard.game import Game
+from dashboard.stats import GameRecord, RoundRecord, Stats
+
+log = logging.getLogger(__name__)
+MODE, LANGUAGE = "expert", "en"  # the only mode and language until issue 8's are built
+
+
+def photo_file(source: str) -> str:
+    """``/photos/00123.jpg`` → ``00123.jpg``: the pool photo, as the statistics name it."""
+    return PurePosixPath(source).name
+
+
+def record_of(game: Game, finished: bool, now: datetime | None = None) -> GameRecord:
+    """The game as the statistics keep it: its played rounds (all of them when finished)."""
+    played = game.rounds if finished else [r for r in game.rounds if r.guess is not None]
+    ended = now or datetime.now(UTC)
+    return GameRecord(
+        id=game.id, mode=MODE, language=LANGUAGE, finished=finished,
+        started_at=min(datetime.fromtimestamp(game.started, UTC), ended), ended_at=ended,
+        rounds=tuple(RoundRecord(
+            photo=photo_file(r.source), true_class=r.answer.class_name,
+            guess=r.guess.class_name if r.guess else None, ai_guess=r.ai_guess.class_name,
+            human_points=r.your_points, ai_points=r.ai_points, seconds=r.seconds,
+        ) for r in played))
+
+
+class Scoreboard:
+    """The statistics as the game uses them; every call survives a failing database."""
+
+    def __init__(self, stats: Stats) -> None:
+        self.stats = stats
+
+    def finished(self, game: Game) -> None:
+        self._record(game, finished=True)
+
+    def abandoned(self, game: Game | None) -> None:
+        """A game left before its end counts once a round of it was played."""
+        if game is not None and not game.finished and any(r.guess for r in game.rounds):
+            self._record(game, finished=False)
+
+    def _record(self, game: Game, finished: bool) -> None:
+        try:
+            self.stats.record(record_of(game, finished))
+        except (SQLAlchemyError, ValueError) as exc:
+            log.warning("game not recorded", extra={"game": game.id, "error": str(exc)})
+
+    def share_right(self, source: str) -> float | None:
+        """Share of visitors who named this photo's car exactly; None: nobody yet."""
+        try:
+            return self.stats.photo_share_right(photo_file(source))
+        except SQLAlchemyError:
+            return None
+
+    def beaten_today(self, points: int) -> float | None:
+        """Share of today's finished games with fewer points than ``points``."""
+        try:
+            return self.stats.beaten_share(points, datetime.now(UTC).date())
+        except SQLAlchemyError:
+            return None
