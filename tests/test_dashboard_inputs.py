@@ -237,3 +237,20 @@ def test_health_wrong_methods_and_health_answer_json(dash_url):
         urllib.request.urlopen(request, timeout=5)
     assert error.value.code == 405
     assert json.load(error.value) == {"error": "Method Not Allowed"}
+
+
+@pytest.mark.parametrize("body", [b"", b"{", b"[]", b'{"session": null}', b'{"session": "x"}',
+                                  b'{"session": ["' + SID.encode() + b'"]}'])
+def test_abandoning_needs_a_session_id(dash_url, body):
+    request = urllib.request.Request(dash_url + "/api/abandon", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as error:
+        urllib.request.urlopen(request, timeout=5)
+    assert error.value.code == 400 and "error" in json.load(error.value)
+
+
+def test_abandoning_a_session_without_a_game_changes_nothing(dash_url):
+    request = urllib.request.Request(dash_url + "/api/abandon", method="POST",
+                                     data=json.dumps({"session": SID}).encode())
+    with urllib.request.urlopen(request, timeout=5) as r:
+        assert r.status == 204
