@@ -22,6 +22,7 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger(__name__)
 CALLBACK_PATH = "/_dash-update-component"
 SESSION_ID = re.compile(r"[0-9a-f]{32}")
+GAME_ID = re.compile(r"[0-9a-f]{16}")  # dashboard.game.Game.id: secrets.token_hex(8)
 MAX_COUNT = 10**9
 Check = Callable[[Any], bool]
 
@@ -49,6 +50,10 @@ def _count(value: Any) -> bool:
     return value is None or (type(value) is int and 0 <= value < MAX_COUNT)
 
 
+def is_game_id(value: Any) -> bool:
+    return isinstance(value, str) and GAME_ID.fullmatch(value) is not None
+
+
 def _index(value: Any) -> bool:
     return type(value) is int and 0 <= value < 100
 
@@ -68,6 +73,7 @@ PROPS: dict[tuple[str, str], Check] = {
     ("round-index", "data"): _index,
     ("make", "value"): _text(100),
     ("model", "value"): _text(200),
+    ("initials-game", "data"): is_game_id,  # rendered into the finish page by the server
 }
 ANY_ID_PROPS: dict[str, Check] = {"n_clicks": _count, "n_intervals": _count}
 

@@ -1,0 +1,101 @@
+"""Arcade initials on the finish page: three letters picked by touch, no keyboard, saved with
+the visitor's finished game for today's top 10 on the wall.
+
+Each slot's letter is a function of its ▲/▼ click counts (``letter``), so no letter the
+browser sends is ever trusted: whatever the counts, the initials are three letters A–Z. The
+game id comes from the server, rendered into the page (``initials-game``, checked by
+``guard`` as a game id); an unknown id or a failing database is a message, never an error.
+"""
+from __future__ import annotations
+
+import logging
+import string
+
+import dash_bootstrap_components as dbc
+from dash import Dash, Input, Output, State, dcc, html
+from dash.exceptions import PreventUpdate
+from sqlalchemy.exc import SQLAlchemyError
+
+from dashboard.guard import is_game_id
+from dashboard.stats import Stats
+
+log = logging.getLogger(__name__)
+LETTERS = string.ascii_uppercase
+SLOTS = range(3)
+SAVED = "Saved! Look for {} on the wall."
+UNKNOWN = "This game cannot take initials (it is not a finished game)."
+UNAVAILABLE = "Your initials could not be saved just now. Please try again."
+
+
+def letter(up: int | None, down: int | None) -> str:
+    """The slot's letter after ``up`` ▲ and ``down`` ▼ touches: A, cycling through A–Z."""
+    return LETTERS[((up or 0) - (down or 0)) % len(LETTERS)]
+
+
+def initials_of(clicks: list[int | None]) -> str:
+    """The three letters from the six click counts, as (up, down) per slot."""
+    return "".join(letter(clicks[2 * i], clicks[2 * i + 1]) for i in SLOTS)
+
+
+def save(stats: Stats, game_id: object, initials: str) -> tuple[str, str, bool]:
+    """Put ``initials`` on the game: (message, alert colour, whether saving is done)."""
+    if not is_game_id(game_id):
+        return UNKNOWN, "warning", True
+    try:
+        stored = stats.set_initials(game_id, initials)
+    except SQLAlchemyError:
+        log.warning("initials not saved", extra={"game": game_id})
+        return UNAVAILABLE, "warning", False
+    if not stored:
+        return UNKNOWN, "warning", True
+    log.info("initials saved", extra={"game": game_id})
+    return SAVED.format(initials), "success", True
+
+
+def _slot(i: int) -> html.Div:
+    return html.Div(className="initials-slot", children=[
+        html.Button("▲", id=f"initials-up-{i}", className="btn btn-outline-primary",
+                    **{"aria-label": f"Letter {i + 1}: next"}),
+        html.Div(LETTERS[0], id=f"initials-letter-{i}", className="initials-letter",
+                 **{"aria-live": "polite"}),
+        html.Button("▼", id=f"initials-down-{i}", className="btn btn-outline-primary",
+                    **{"aria-label": f"Letter {i + 1}: previous"}),
+    ])
+
+
+def component(game_id: str) -> html.Div:
+    """The finish page's initials picker for the game ``game_id`` (a finished game's id)."""
+    return html.Div(id="initials", className="d-flex flex-column align-items-center", children=[
+        dcc.Store(id="initials-game", data=game_id),
+        html.P("Your initials for today's top 10?", className="fs-3 mb-2"),
+        html.Div(className="d-flex align-items-center gap-4", children=[
+            *(_slot(i) for i in SLOTS),
+            dbc.Button("Save", id="initials-save", color="success", size="lg",
+                       className="px-5 py-3 fs-2 ms-3"),
+        ]),
+        html.Div(id="initials-saved", className="mt-3 fs-4", **{"aria-live": "polite"}),
+    ])
+
+
+CLICKS = [(f"initials-{way}-{i}", "n_clicks") for i in SLOTS for way in ("up", "down")]
+
+
+def register(app: Dash, stats: Stats) -> None:
+    """Each slot follows its buttons; "Save" stores the three letters."""
+    for i in SLOTS:
+        @app.callback(Output(f"initials-letter-{i}", "children"),
+                      Input(f"initials-up-{i}", "n_clicks"),
+                      Input(f"initials-down-{i}", "n_clicks"),
+                      prevent_initial_call=True)
+        def show_letter(up: int | None, down: int | None) -> str:
+            return letter(up, down)
+
+    @app.callback(Output("initials-saved", "children"), Output("initials-save", "disabled"),
+                  Input("initials-save", "n_clicks"), *(State(*c) for c in CLICKS),
+                  State("initials-game", "data"), prevent_initial_call=True)
+    def save_initials(clicks: int | None, *values: object):
+        if not clicks:
+            raise PreventUpdate
+        *counts, game_id = values
+        message, colour, done = save(stats, game_id, initials_of(counts))
+        return dbc.Alert(message, color=colour, className="d-inline-block mb-0"), done

@@ -1,0 +1,173 @@
+"""``/stats``, made for the wall: Humans vs AI all time and today, today's top 10 and the cars
+that fool visitors and the AI, in numbers big enough to read from 3 m on a 1920×1080 screen.
+
+It reads only the statistics database (a few aggregate queries, milliseconds), never a
+service, and refreshes itself every ``REFRESH_MS``; if the database fails, the wall keeps the
+numbers it shows.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import dash_bootstrap_components as dbc
+from dash import Dash, Input, Output, dcc, html
+from dash.exceptions import PreventUpdate
+from sqlalchemy.exc import SQLAlchemyError
+
+from dashboard.stats import CarMisses, Stats, TopEntry
+
+log = logging.getLogger(__name__)
+REFRESH_MS = 5000
+TOP_N = 10
+FOOLING_N = 5
+PANELS = ("stats-all", "stats-today", "stats-top", "stats-fooling")
+
+
+@dataclass(frozen=True)
+class Match:
+    """Humans vs AI over a set of finished games, as the wall shows it."""
+    games: int
+    human_per_round: float
+    ai_per_round: float
+    human_wins: float  # shares of the games
+    ai_wins: float
+    draws: float
+
+    @classmethod
+    def of(cls, totals: dict[str, int], rounds: int) -> Match:
+        games = totals["games"]
+
+        def share(n: int) -> float:
+            return n / games if games else 0.0
+
+        def per_round(points: int) -> float:
+            return points / rounds if rounds else 0.0
+
+        return cls(games, per_round(totals["human_points"]), per_round(totals["ai_points"]),
+                   share(totals["human_wins"]), share(totals["ai_wins"]), share(totals["draws"]))
+
+
+def today() -> date:
+    """The statistics' day: games count on the UTC day they ended."""
+    return datetime.now(UTC).date()
+
+
+def _match(stats: Stats, day: date | None) -> Match:
+    return Match.of(stats.totals(day), stats.rounds(day))
+
+
+def _number(value: str, label: str, colour: str, id_: str) -> html.Div:
+    return html.Div(className="text-center", children=[
+        html.Div(value, id=id_, className=f"wall-number text-{colour}"),
+        html.Div(label, className="wall-label"),
+    ])
+
+
+def match_panel(title: str, match: Match, key: str) -> list:
+    """Games played, points per round for each side, and who wins how often."""
+    if not match.games:
+        return [html.H2(title, className="wall-title"),
+                html.P("No games yet: be the first!", className="wall-text my-4")]
+    return [
+        html.H2([title, html.Span([" · ", html.Span(match.games, id=f"{key}-games"),
+                                   " game" if match.games == 1 else " games"],
+                                  className="text-body-secondary")], className="wall-title"),
+        html.Div("Points per round", className="wall-label mt-2"),
+        html.Div(className="d-flex justify-content-around", children=[
+            _number(f"{match.human_per_round:.1f}", "Humans", "primary", f"{key}-human-ppr"),
+            _number(f"{match.ai_per_round:.1f}", "AI", "danger", f"{key}-ai-ppr"),
+        ]),
+        html.Div("Who wins", className="wall-label mt-3"),
+        html.Div(className="d-flex justify-content-around", children=[
+            _number(f"{match.human_wins:.0%}", "Humans", "primary", f"{key}-human-wins"),
+            _number(f"{match.ai_wins:.0%}", "AI", "danger", f"{key}-ai-wins"),
+            _number(f"{match.draws:.0%}", "Draws", "secondary", f"{key}-draws"),
+        ]),
+    ]
+
+
+def top_panel(entries: list[TopEntry]) -> list:
+    """Today's best games with initials: rank, initials, points against the AI's."""
+    title = html.H2("Today's top 10", className="wall-title")
+    if not entries:
+        return [title, html.P("No initials yet today: play and put yours here!",
+                              className="wall-text my-4")]
+    rows = [html.Tr([html.Td(f"{rank}.", className="text-body-secondary"),
+                     html.Td(e.initials, className="wall-initials"),
+                     html.Td(e.human_points, className="text-primary text-end"),
+                     html.Td(e.ai_points, className="text-danger text-end")])
+            for rank, e in enumerate(entries, start=1)]
+    return [title, dbc.Table(className="wall-table mb-0", borderless=True, size="sm", children=[
+        html.Thead(html.Tr([html.Th(""), html.Th("Player"), html.Th("You", className="text-end"),
+                            html.Th("AI", className="text-end")])),
+        html.Tbody(rows),
+    ])]
+
+
+def _misses(title: str, cars: list[CarMisses], id_: str) -> html.Div:
+    items = [html.Li(className="d-flex justify-content-between gap-3", children=[
+        html.Span(c.class_name), html.Strong(f"{c.share:.0%}", className="text-nowrap")])
+        for c in cars]
+    return html.Div(id=id_, children=[
+        html.H3(title, className="wall-subtitle"),
+        html.Ol(items, className="wall-list") if items else
+        html.P("Nothing yet.", className="wall-text"),
+    ])
+
+
+def fooling_panel(visitors: list[CarMisses], ai: list[CarMisses]) -> list:
+    """The cars guessed wrong most often, with the share of tries that got them wrong."""
+    return [html.H2("The trickiest cars", className="wall-title"),
+            html.P("share of guesses that were wrong", className="wall-label mb-2"),
+            _misses("For visitors", visitors, "fooling-visitors"),
+            _misses("For the AI", ai, "fooling-ai")]
+
+
+def panels(stats: Stats, day: date) -> tuple[list, list, list, list]:
+    """The four panels' contents, in ``PANELS`` order, for the wall on ``day``."""
+    fooling = stats.fooling(FOOLING_N)
+    return (match_panel("All time", _match(stats, None), "all"),
+            match_panel("Today", _match(stats, day), "today"),
+            top_panel(stats.top(day, TOP_N)),
+            fooling_panel(fooling.visitors, fooling.ai))
+
+
+def refresh(stats: Stats, day: date) -> tuple[list, list, list, list]:
+    """The refresh callback's work; a failing database keeps the numbers on the wall."""
+    try:
+        return panels(stats, day)
+    except SQLAlchemyError:
+        log.warning("statistics unavailable: the wall keeps its numbers")
+        raise PreventUpdate from None
+
+
+def layout(stats: Stats) -> html.Div:
+    """The page body: three columns filling a 1920×1080 screen, no scrolling."""
+    try:
+        contents = panels(stats, today())
+    except SQLAlchemyError:
+        log.warning("statistics unavailable: the wall starts empty and retries")
+        unavailable = [html.P("One moment…", className="wall-text")]
+        contents = (unavailable, [], [], [])
+    card = "wall-card shadow-sm"
+    all_time, today_, top, fooling = (dbc.Card(dbc.CardBody(children, id=id_), className=card)
+                                      for children, id_ in zip(contents, PANELS, strict=True))
+    return html.Div(id="wall", className="wall", children=[
+        html.H1("Humans vs AI, live", className="wall-headline"),
+        dbc.Row(className="g-4 flex-grow-1", children=[
+            dbc.Col(md=4, className="d-flex flex-column gap-4", children=[all_time, today_]),
+            dbc.Col(md=3, children=top),
+            dbc.Col(md=5, children=fooling),
+        ]),
+        dcc.Interval(id="stats-tick", interval=REFRESH_MS),
+    ])
+
+
+def register(app: Dash, stats: Stats) -> None:
+    """The wall's refresh: every ``REFRESH_MS``, from the database only."""
+    @app.callback(*(Output(id_, "children") for id_ in PANELS),
+                  Input("stats-tick", "n_intervals"), prevent_initial_call=True)
+    def refresh_wall(_: int | None):
+        return refresh(stats, today())

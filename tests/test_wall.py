@@ -1,0 +1,252 @@
+"""The wall (``/stats``) and the finish page's arcade initials, on a real SQLite statistics
+file with hand-checkable games: the pages' contents, and their callbacks through a real Dash
+app with the request guard installed (Flask's test client: the same request a browser sends).
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import dash
+import pytest
+from dash.exceptions import PreventUpdate
+from sqlalchemy import create_engine
+
+from dashboard import guard, initials, wall
+from dashboard.stats import GameRecord, RoundRecord, Stats, open_stats
+
+DAY0, DAY1 = date(2026, 5, 3), date(2026, 5, 4)
+M3, X5, R8 = "BMW M3 Coupe 2012", "BMW X5 SUV 2007", "Audi R8 Coupe 2012"
+
+
+def rnd(true: str, guess: str | None, ai: str) -> RoundRecord:
+    """A round scored as the game scores it: exact 3, same make 1, else 0."""
+    def score(g: str | None) -> int:
+        return 0 if g is None else 3 if g == true else int(g.split()[0] == true.split()[0])
+    return RoundRecord("1.jpg", true, guess, ai, score(guess), score(ai), 5.0)
+
+
+def game(gid: str, day: date, rounds: tuple[RoundRecord, ...], initials_: str | None = None,
+         finished: bool = True, hour: int = 12) -> GameRecord:
+    ended = datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+    return GameRecord(gid, ended - timedelta(minutes=2), ended, "expert", "en", finished,
+                      rounds, initials_)
+
+
+# DAY1: ANN wins 4–3, BOB loses 3–7, a draw 3–3 without initials; DAY0: CAT wins 3–0.
+# Today (DAY1): 3 games, 6 rounds, humans 10 (1.7 a round), AI 13 (2.2); 33 % each outcome.
+# All time: 4 games, 7 rounds, humans 13 (1.9), AI 13 (1.9); humans 50 %, AI 25 %, draws 25 %.
+# Every answered round counts for the cars, the abandoned game's too: visitors miss the M3 1
+# of 3 times, the X5 1 of 3 (the unanswered R8 does not count); the AI misses the R8 1 of 2,
+# the M3 1 of 3, the X5 1 of 3.
+GAMES = (
+    game("00000000000000a1", DAY1, (rnd(M3, M3, R8), rnd(X5, M3, X5)), "ANN"),
+    game("00000000000000b2", DAY1, (rnd(M3, R8, M3), rnd(R8, None, R8), rnd(X5, X5, M3)), "BOB"),
+    game("00000000000000c3", DAY1, (rnd(X5, X5, X5),)),
+    game("00000000000000d4", DAY0, (rnd(R8, R8, M3),), "CAT"),
+)
+ABANDONED = game("00000000000000e5", DAY1, (rnd(M3, M3, M3),), finished=False)
+
+
+@pytest.fixture
+def stats(tmp_path: Path) -> Iterator[Stats]:
+    stats = open_stats(f"sqlite:///{tmp_path / 'stats.sqlite3'}")
+    yield stats
+    stats.close()
+
+
+@pytest.fixture
+def filled(stats: Stats) -> Stats:
+    for g in (*GAMES, ABANDONED):
+        assert stats.record(g)
+    return stats
+
+
+@pytest.fixture
+def broken(tmp_path: Path) -> Iterator[Stats]:
+    """A statistics database without its tables: every query fails as a real one would."""
+    stats = Stats(create_engine(f"sqlite:///{tmp_path / 'empty.sqlite3'}"))
+    yield stats
+    stats.close()
+
+
+def find(component: Any, id_: str) -> Any:
+    """The component with ``id_`` in a Dash component tree (or list of them)."""
+    if isinstance(component, list | tuple):
+        for child in component:
+            if (hit := find(child, id_)) is not None:
+                return hit
+        return None
+    if getattr(component, "id", None) == id_:
+        return component
+    return find(getattr(component, "children", None), id_) if hasattr(component, "children") \
+        else None
+
+
+def text(component: Any) -> str:
+    """The visible text of a component tree, words separated by single spaces."""
+    if component is None:
+        return ""
+    if isinstance(component, str | int | float):
+        return str(component)
+    if isinstance(component, list | tuple):
+        return " ".join(" ".join(text(c) for c in component).split())
+    return text(getattr(component, "children", None)).strip()
+
+
+# ---- the wall ------------------------------------------------------------------------------
+
+def test_the_wall_shows_the_hand_checked_numbers(filled: Stats):
+    all_time, today, top, fooling = wall.panels(filled, DAY1)
+    value = {id_: text(find(all_time + today, id_)) for id_ in (
+        "all-games", "all-human-ppr", "all-ai-ppr", "all-human-wins", "all-ai-wins", "all-draws",
+        "today-games", "today-human-ppr", "today-ai-ppr", "today-human-wins", "today-ai-wins",
+        "today-draws")}
+    assert value == {
+        "all-games": "4", "all-human-ppr": "1.9", "all-ai-ppr": "1.9",
+        "all-human-wins": "50%", "all-ai-wins": "25%", "all-draws": "25%",
+        "today-games": "3", "today-human-ppr": "1.7", "today-ai-ppr": "2.2",
+        "today-human-wins": "33%", "today-ai-wins": "33%", "today-draws": "33%",
+    }
+    assert text(top) == "Today's top 10 Player You AI 1. ANN 4 3 2. BOB 3 7"  # not CAT (DAY0)
+    assert text(find(fooling, "fooling-visitors")) == f"For visitors {M3} 33% {X5} 33%"
+    assert text(find(fooling, "fooling-ai")) == f"For the AI {R8} 50% {M3} 33% {X5} 33%"
+
+
+def test_an_empty_wall_invites_the_first_players(stats: Stats):
+    page = wall.layout(stats)
+    for id_ in wall.PANELS:
+        assert find(page, id_) is not None, id_
+    assert "No games yet" in text(find(page, "stats-all"))
+    assert "No games yet" in text(find(page, "stats-today"))
+    assert "No initials yet today" in text(find(page, "stats-top"))
+    assert text(find(page, "fooling-ai")) == "For the AI Nothing yet."
+    tick = find(page, "stats-tick")
+    assert isinstance(tick, dash.dcc.Interval) and tick.interval == wall.REFRESH_MS
+
+
+def test_the_layout_counts_a_game_that_ended_today(stats: Stats):
+    now = datetime.now(UTC)
+    assert stats.record(GameRecord("00000000000000f6", now - timedelta(minutes=2), now,
+                                   "easy", "de", True, (rnd(M3, M3, X5),), "ZOE"))
+    page = wall.layout(stats)
+    assert text(find(page, "today-games")) == "1"
+    assert "Today · 1 game Points" in text(find(page, "stats-today"))
+    assert text(find(page, "today-human-ppr")) == "3.0"
+    assert text(find(page, "today-ai-ppr")) == "1.0"
+    assert "1. ZOE 3 1" in text(find(page, "stats-top"))
+
+
+def test_a_failing_database_keeps_the_wall_as_it_is(broken: Stats):
+    with pytest.raises(PreventUpdate):
+        wall.refresh(broken, DAY1)
+    page = wall.layout(broken)  # the page still opens, and fills in on the next refresh
+    assert text(find(page, "stats-all")) == "One moment…"
+
+
+# ---- the callbacks, through the guard and Dash -----------------------------------------------
+
+@pytest.fixture
+def app(filled: Stats) -> dash.Dash:
+    app = dash.Dash(__name__, suppress_callback_exceptions=True)
+    app.layout = dash.html.Div([wall.layout(filled), initials.component(GAMES[0].id)])
+    wall.register(app, filled)
+    initials.register(app, filled)
+    guard.install(app, max_body_bytes=64 * 1024)
+    return app
+
+
+def call(app: dash.Dash, output: str, values: dict[str, Any]) -> tuple[int, Any]:
+    """POST the body a page sends for the callback with ``output``; ``values`` by "id.prop"."""
+    key = next(k for k in app.callback_map if output in k)
+    registered = app.callback_map[key]
+
+    def deps(items: list[dict]) -> list[dict]:
+        return [{**d, "value": values.get(f"{d['id']}.{d['property']}")} for d in items]
+    outputs = [{"id": i, "property": p} for i, p in guard._outputs(key)]
+    body = {"output": key, "outputs": outputs if key.startswith("..") else outputs[0],
+            "inputs": deps(registered["inputs"]), "state": deps(registered["state"]),
+            "changedPropIds": [f"{d['id']}.{d['property']}" for d in registered["inputs"]]}
+    response = app.server.test_client().post(guard.CALLBACK_PATH, json=body)
+    return response.status_code, (json.loads(response.data) if response.data else None)
+
+
+def test_every_prop_the_callbacks_read_has_a_declared_type(app: dash.Dash):
+    read = [(d["id"], d["property"]) for cb in app.callback_map.values()
+            for d in cb["inputs"] + cb["state"]]
+    assert ("initials-game", "data") in read and ("stats-tick", "n_intervals") in read
+    assert [dep for dep in read if guard.prop_check(*dep) is None] == []
+
+
+def test_the_wall_refreshes_from_the_database(app: dash.Dash, filled: Stats):
+    status, body = call(app, "stats-all.children", {"stats-tick.n_intervals": 3})
+    assert status == 200
+    shown = json.dumps(body["response"])
+    assert '"children": 4, "id": "all-games"' in shown
+    assert set(body["response"]) == set(wall.PANELS)
+
+
+def test_letters_cycle_through_a_to_z():
+    assert initials.letter(None, None) == "A"
+    assert initials.letter(1, 0) == "B"
+    assert initials.letter(0, 1) == "Z"
+    assert initials.letter(27, 0) == "B"
+    assert initials.letter(10**9 - 1, 3) == initials.LETTERS[(10**9 - 4) % 26]
+    assert initials.initials_of([25, None, 0, 0, 3, 5]) == "ZAY"
+
+
+def test_a_slot_shows_its_letter(app: dash.Dash):
+    status, body = call(app, "initials-letter-1.children",
+                        {"initials-up-1.n_clicks": 4, "initials-down-1.n_clicks": 1})
+    assert status == 200
+    assert body["response"]["initials-letter-1"]["children"] == "D"
+
+
+def save_values(game_id: Any, clicks: list[int]) -> dict[str, Any]:
+    values = {f"{i}.{p}": c for (i, p), c in zip(initials.CLICKS, clicks, strict=True)}
+    return {**values, "initials-save.n_clicks": 1, "initials-game.data": game_id}
+
+
+def test_saving_initials_puts_them_on_the_wall(app: dash.Dash, filled: Stats):
+    # ANN's game gets "ZOE": Z = one ▼, O = 14 ▲, E = 4 ▲
+    status, body = call(app, "initials-saved.children",
+                        save_values(GAMES[0].id, [0, 1, 14, 0, 4, 0]))
+    assert status == 200
+    saved = body["response"]
+    assert "Saved! Look for ZOE on the wall." in json.dumps(saved["initials-saved"])
+    assert saved["initials-save"]["disabled"] is True
+    assert [e.initials for e in filled.top(DAY1)] == ["ZOE", "BOB"]
+
+
+@pytest.mark.parametrize("game_id", [
+    "ffffffffffffffff",  # a well-formed id no game has
+    ABANDONED.id,  # a game the visitor walked away from: not on the wall
+])
+def test_an_unknown_game_gets_a_clear_message(app: dash.Dash, filled: Stats, game_id: str):
+    status, body = call(app, "initials-saved.children", save_values(game_id, [0] * 6))
+    assert status == 200
+    assert initials.UNKNOWN in json.dumps(body["response"]["initials-saved"])
+    assert [e.initials for e in filled.top(DAY1)] == ["ANN", "BOB"]
+
+
+@pytest.mark.parametrize("game_id", [None, "", "../etc", "A" * 16, "0" * 17, 12, ["0" * 16]])
+def test_a_forged_game_id_is_refused_before_the_callback(app: dash.Dash, game_id: Any):
+    status, body = call(app, "initials-saved.children", save_values(game_id, [0] * 6))
+    assert status == 400
+    assert body == {"error": "invalid value for initials-game.data"}
+
+
+def test_saving_survives_a_failing_database(broken: Stats):
+    assert initials.save(broken, GAMES[0].id, "ABC") == (initials.UNAVAILABLE, "warning", False)
+    assert initials.save(broken, "not a game id", "ABC") == (initials.UNKNOWN, "warning", True)
+
+
+def test_the_picker_starts_at_aaa_with_the_game_id():
+    picker = initials.component("0123456789abcdef")
+    assert find(picker, "initials-game").data == "0123456789abcdef"
+    assert [text(find(picker, f"initials-letter-{i}")) for i in initials.SLOTS] == ["A"] * 3
+    for id_ in ("initials", "initials-save", "initials-saved"):
+        assert find(picker, id_) is not None, id_
