@@ -80,7 +80,7 @@ def match_panel(title: str, match: Match, key: str) -> list:
             _number(f"{match.ai_per_round:.1f}", "AI", "danger", f"{key}-ai-ppr"),
         ]),
         html.Div("Who wins", className="wall-label mt-3"),
-        html.Div(className="d-flex justify-content-around", children=[
+        html.Div(className="wall-share d-flex justify-content-around gap-3", children=[
             _number(f"{match.human_wins:.0%}", "Humans", "primary", f"{key}-human-wins"),
             _number(f"{match.ai_wins:.0%}", "AI", "danger", f"{key}-ai-wins"),
             _number(f"{match.draws:.0%}", "Draws", "secondary", f"{key}-draws"),
@@ -107,9 +107,10 @@ def top_panel(entries: list[TopEntry]) -> list:
 
 
 def _misses(title: str, cars: list[CarMisses], id_: str) -> html.Div:
+    """The cars (picked by how often they were missed), listed by the share shown."""
     items = [html.Li(className="d-flex justify-content-between gap-3", children=[
         html.Span(c.class_name), html.Strong(f"{c.share:.0%}", className="text-nowrap")])
-        for c in cars]
+        for c in sorted(cars, key=lambda c: -c.share)]
     return html.Div(id=id_, children=[
         html.H3(title, className="wall-subtitle"),
         html.Ol(items, className="wall-list") if items else
