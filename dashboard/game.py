@@ -5,6 +5,7 @@ class (make, model and year) 3 points; the AI's top-1 guess is scored the same w
 """
 from __future__ import annotations
 
+import random
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -13,6 +14,9 @@ POINTS_MAKE = 1
 POINTS_EXACT = 3
 HOME, ATTEMPT, RESULT, FINISH = "/", "/attempt", "/result", "/finish"
 ATTRACT = "/attract"  # the kiosk's screen between visitors
+EXPERT, EASY = "expert", "easy"  # make then model; or one of four choices
+MODES = (EXPERT, EASY)
+CHOICES = 4
 GAME_PAGES = (ATTEMPT, RESULT, FINISH)
 
 
@@ -38,6 +42,7 @@ class Round:
     guess: Car | None = None
     source: str = ""  # the pool photo it came from (its URL on the image server)
     seconds: float | None = None  # how long the visitor took to guess
+    choices: list[Car] = field(default_factory=list)  # easy mode: the answer among distractors
 
     @property
     def ai_guess(self) -> Car:
@@ -68,9 +73,14 @@ class Game:
     id: str = field(default_factory=lambda: secrets.token_hex(8))
     started: float = field(default_factory=time.time)  # when its visitor got it (epoch s)
     round_started: float = field(default_factory=time.time)  # when the current round showed
+    mode: str = EXPERT
 
-    def begin(self, now: float | None = None) -> None:
-        """The game is handed to a visitor now (it may have been prepared long before)."""
+    def begin(self, mode: str = EXPERT, now: float | None = None) -> None:
+        """The game is handed to a visitor now (it may have been prepared long before), to be
+        played in ``mode``."""
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}")
+        self.mode = mode
         self.started = self.round_started = time.time() if now is None else now
 
     @property
@@ -121,3 +131,18 @@ def route(game: Game | None, path: str | None) -> str:
     if game is not None and path in GAME_PAGES:
         return game.page()
     return HOME
+
+
+def choices(answer: Car, ai_top: list[Car], cars: list[Car], rng: random.Random) -> list[Car]:
+    """The answer and CHOICES - 1 plausible distractors, shuffled: the AI's own close calls
+    first, then cars of the same make, then any."""
+    distractors: list[Car] = []
+    same_make = [c for c in cars if c.make == answer.make]
+    for car in [*ai_top, *rng.sample(same_make, len(same_make)), *rng.sample(cars, len(cars))]:
+        if car.class_name != answer.class_name and car not in distractors:
+            distractors.append(car)
+        if len(distractors) == CHOICES - 1:
+            break
+    picked = [answer, *distractors]
+    rng.shuffle(picked)
+    return picked

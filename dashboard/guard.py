@@ -19,6 +19,8 @@ import dash
 import flask
 from werkzeug.exceptions import HTTPException
 
+from dashboard.game import MODES
+
 log = logging.getLogger(__name__)
 CALLBACK_PATH = "/_dash-update-component"
 SESSION_ID = re.compile(r"[0-9a-f]{32}")
@@ -70,10 +72,12 @@ def _text(max_length: int) -> Check:
 PROPS: dict[tuple[str, str], Check] = {
     ("session", "data"): is_session_id,
     ("url", "pathname"): _text(256),
+    ("rendered", "data"): _text(256),
     ("round-index", "data"): _index,
     ("make", "value"): _text(100),
     ("model", "value"): _text(200),
     ("initials-game", "data"): is_game_id,  # rendered into the finish page by the server
+    ("prepare-mode", "data"): lambda value: value in MODES,
 }
 ANY_ID_PROPS: dict[str, Check] = {"n_clicks": _count, "n_intervals": _count}
 

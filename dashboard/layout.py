@@ -7,7 +7,7 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import dcc, html
 
-from dashboard.game import POINTS_EXACT, POINTS_MAKE, Car, Game, Round
+from dashboard.game import EASY, EXPERT, POINTS_EXACT, POINTS_MAKE, Car, Game, Round
 from dashboard.guard import new_session_id
 
 TITLE = "Beat the AI — Car Edition"
@@ -20,6 +20,7 @@ MISSING = {
                  "results just won't show it.",
 }
 POLL_MS = 500  # how often a page waiting for a game asks again
+MODE_NAMES = {EASY: "Easy", EXPERT: "Expert"}
 
 
 def shell() -> html.Div:
@@ -29,6 +30,7 @@ def shell() -> html.Div:
     return html.Div([
         dcc.Location(id="url", refresh="callback-nav"),
         dcc.Store(id="session", storage_type="session", data=new_session_id()),
+        dcc.Store(id="rendered"),  # the path whose page is on screen (callbacks.RENDERED)
         html.Header(id="header", className="bg-dark text-white py-2 mb-3"),
         dbc.Container(id="page", fluid="xxl", className="pb-5"),
     ])
@@ -44,6 +46,8 @@ def header(game: Game | None) -> dbc.Container:
         html.H1(TITLE, className="h2 mb-0 me-auto"),
         dbc.Badge(["You ", html.Span(you, id="score-you")], color="primary", className=badge),
         dbc.Badge(["AI ", html.Span(ai, id="score-ai")], color="danger", className=badge),
+        *([dbc.Badge(MODE_NAMES[game.mode], id="mode-label", color="info",
+                     className=badge)] if game else []),
         dbc.Badge(f"Round {number}/{rounds}" if game else "Ready?", id="round-label",
                   color="secondary", className=badge),
         *([dbc.Button("New game", id="new-game", color="light", outline=True,
@@ -65,14 +69,22 @@ def home_status(missing: list[str], can_start: bool) -> list:
 
 
 def home(missing: list[str], can_start: bool) -> html.Div:
-    rules = (f"Five photos of cars: for each, pick the make, then the model. The right make "
-             f"earns {POINTS_MAKE} point and the exact car (make, model and year) "
-             f"{POINTS_EXACT} points; the AI's guess is scored the same way.")
+    rules = (f"Five photos of cars: name each one. The right make earns {POINTS_MAKE} point "
+             f"and the exact car (make, model and year) {POINTS_EXACT} points; the AI's guess "
+             f"is scored the same way.")
     return html.Div(className="text-center py-5", children=[
         html.H2("Who knows cars better: you or the AI?", className="display-3 mb-4"),
         html.P(rules, className="lead fs-3 mx-auto mb-5", style={"maxWidth": "60rem"}),
-        dbc.Button("Let's play", id="play", size="lg", color="primary", disabled=not can_start,
-                   className="px-5 py-3 fs-1"),
+        html.Div(className="d-flex justify-content-center gap-4", children=[
+            dbc.Button([html.Div("Easy", className="fs-1"),
+                        html.Div("pick one of four", className="fs-4")],
+                       id="play-easy", size="lg", color="success", disabled=not can_start,
+                       className="px-5 py-3"),
+            dbc.Button([html.Div("Expert", className="fs-1"),
+                        html.Div("make, then model", className="fs-4")],
+                       id="play", size="lg", color="primary", disabled=not can_start,
+                       className="px-5 py-3"),
+        ]),
         html.Div(id="home-status", className="mt-4 fs-4",
                  children=home_status(missing, can_start)),
         html.Div(id="home-alert", className="mt-3"),
@@ -80,9 +92,10 @@ def home(missing: list[str], can_start: bool) -> html.Div:
     ])
 
 
-def preparing() -> html.Div:
+def preparing(mode: str) -> html.Div:
     """Shown while no game is ready yet: the page asks again every POLL_MS."""
     return html.Div(id="preparing", className="text-center py-5", children=[
+        dcc.Store(id="prepare-mode", data=mode),
         html.H2([dbc.Spinner(spinner_class_name="me-3"), "Preparing your game…"],
                 className="display-5 my-5"),
         dcc.Interval(id="prepare-poll", interval=POLL_MS),
@@ -144,9 +157,32 @@ def _pickers(cars: list[Car]) -> list:
     ]
 
 
+def _choices(current: Round) -> list:
+    """Easy mode: four big buttons, one of them the answer; a touch is the guess."""
+    return [
+        html.H3("Pick one", className="h4"),
+        html.Div(id="choices", className="d-grid gap-3", children=[
+            dbc.Button(car.class_name, id=f"choice-{n}", color="primary", outline=True,
+                       size="lg", className="fs-3 py-3 text-start")
+            for n, car in enumerate(current.choices)
+        ]),
+    ]
+
+
 def attempt(game: Game, cars: list[Car]) -> dbc.Row:
     current = game.round
     assert current is not None
+    if game.mode == EASY:
+        return dbc.Row(className="g-4", children=[
+            dcc.Store(id="round-index", data=game.current),
+            dbc.Col(md=7, children=dbc.Card(dbc.CardBody(_image(
+                current.photo, id="photo", className="img-fluid w-100",
+                style={"maxHeight": "70vh", "objectFit": "contain"})))),
+            dbc.Col(md=5, children=[
+                html.H2("Which car is this?", className="display-6 mb-3"),
+                *_choices(current),
+            ]),
+        ])
     return dbc.Row(className="g-4", children=[
         dcc.Store(id="round-index", data=game.current),
         dbc.Col(md=6, children=[

@@ -15,7 +15,7 @@ import random
 from dataclasses import dataclass
 
 from dashboard.clients import ExplainerClient, ImageServerClient, Manifest, PoolPhoto, ServiceError
-from dashboard.game import Game, Round
+from dashboard.game import Game, Round, choices
 from model.client import ModelClient
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,8 @@ async def prepare_game(services: Services, manifest: Manifest, rounds: int,
     return Game([
         Round(photo=data, answer=pool_photo.answer, overlay=overlay, source=pool_photo.url,
               ai_top=[(cars[name], score)
-                      for name, score in zip(p.classes, p.scores, strict=True)])
+                      for name, score in zip(p.classes, p.scores, strict=True)],
+              choices=choices(pool_photo.answer, [cars[name] for name in p.classes],
+                              manifest.cars, rng))
         for (pool_photo, data), p, overlay in zip(chosen, predictions, overlays, strict=True)
     ], explained=drawn is not None)

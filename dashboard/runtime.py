@@ -190,12 +190,12 @@ class Runtime:
 
     # --- called from Dash callbacks (web server threads): quick, never on a service ---
 
-    def take_game(self, session_id: str) -> Game | None:
-        """Give the session a game prepared ahead, or None while one is being prepared (the
-        page shows "preparing your game…" and asks again)."""
+    def take_game(self, session_id: str, mode: str) -> Game | None:
+        """Give the session a game prepared ahead, to play in ``mode``, or None while one is
+        being prepared (the page shows "preparing your game…" and asks again)."""
         game = self._call(self._take(), timeout=self.settings.render_budget)
         if game is not None:
-            game.begin()
+            game.begin(mode)
             self.store.put(session_id, game)
         return game
 

@@ -12,7 +12,7 @@ from dashboard.game import Game
 from dashboard.stats import GameRecord, RoundRecord, Stats
 
 log = logging.getLogger(__name__)
-MODE, LANGUAGE = "expert", "en"  # the only mode and language until issue 8's are built
+LANGUAGE = "en"  # the only language until issue 8's German is built
 
 
 def photo_file(source: str) -> str:
@@ -25,7 +25,7 @@ def record_of(game: Game, finished: bool, now: datetime | None = None) -> GameRe
     played = game.rounds if finished else [r for r in game.rounds if r.guess is not None]
     ended = now or datetime.now(UTC)
     return GameRecord(
-        id=game.id, mode=MODE, language=LANGUAGE, finished=finished,
+        id=game.id, mode=game.mode, language=LANGUAGE, finished=finished,
         started_at=min(datetime.fromtimestamp(game.started, UTC), ended), ended_at=ended,
         rounds=tuple(RoundRecord(
             photo=photo_file(r.source), true_class=r.answer.class_name,

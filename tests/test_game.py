@@ -3,7 +3,20 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard.game import ATTEMPT, ATTRACT, FINISH, HOME, RESULT, Car, Game, Round, points, route
+from dashboard.game import (
+    ATTEMPT,
+    ATTRACT,
+    CHOICES,
+    FINISH,
+    HOME,
+    RESULT,
+    Car,
+    Game,
+    Round,
+    choices,
+    points,
+    route,
+)
 
 M3 = Car("BMW M3 Coupe 2012", "BMW", "M3 Coupe", 2012)
 X5 = Car("BMW X5 SUV 2007", "BMW", "X5 SUV", 2007)
@@ -91,10 +104,14 @@ def test_every_page_builds_in_every_state():
     game.rounds[0].overlay = b"\xff\xd8jpeg"
     for missing, can_start in (([], True), (["explainer"], True), (["model", "images"], False)):
         assert layout.home(missing, can_start)
-    assert layout.preparing() and layout.waiting()
+    assert layout.preparing("easy") and layout.waiting()
     assert layout.attract([]) and layout.attract(game.rounds)
     assert layout.header(None) and layout.header(game)
     assert layout.attempt(game, [M3, X5, R8])
+    easy = make_game()
+    easy.begin("easy")
+    easy.rounds[0].choices = [M3, X5, R8]
+    assert layout.attempt(easy, [M3, X5, R8]) and layout.header(easy)
     game.guess(0, X5)
     assert layout.result(game)  # with an overlay
     game.next_round(0)
@@ -131,3 +148,28 @@ def test_each_round_records_how_long_the_visitor_took():
     assert game.next_round(0, now=1020.0)
     assert game.guess(1, R8, now=1023.0)
     assert game.rounds[1].seconds == 3.0
+
+
+def test_easy_mode_offers_the_answer_among_plausible_distractors():
+    import random
+
+    cars = [M3, X5, R8, Car("Audi TT Coupe 2012", "Audi", "TT Coupe", 2012),
+            Car("Audi A5 Coupe 2012", "Audi", "A5 Coupe", 2012),
+            Car("Fiat 500 Abarth 2012", "FIAT", "500 Abarth", 2012)]
+    for seed in range(20):
+        picked = choices(R8, [R8, cars[3], M3], cars, random.Random(seed))
+        assert len(picked) == CHOICES and len(set(picked)) == CHOICES and R8 in picked
+        assert cars[3] in picked and M3 in picked  # the AI's own close calls come first
+    picked = choices(R8, [R8], cars, random.Random(1))  # then the same make, then any
+    assert cars[3] in picked and cars[4] in picked
+    positions = {choices(R8, [R8], cars, random.Random(s)).index(R8) for s in range(40)}
+    assert positions == set(range(CHOICES))  # the answer is not always in the same place
+
+
+def test_a_game_is_played_in_the_mode_it_was_begun_in():
+    game = make_game()
+    assert game.mode == "expert"
+    game.begin("easy", now=5.0)
+    assert game.mode == "easy"
+    with pytest.raises(ValueError):
+        game.begin("impossible")

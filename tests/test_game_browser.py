@@ -598,3 +598,28 @@ def test_a_game_played_in_the_browser_is_counted_and_kept_across_a_restart(
             again.page.locator("#guess").click()
             expect(again.page.locator("#photo-share")).to_have_text(
                 "100% of visitors named this car exactly.")
+
+
+def test_easy_mode_offers_four_choices_with_the_answer_and_scores_the_same(
+        game_url, pool, visitor):
+    v = visitor(game_url)
+    v.open("/")
+    v.page.locator("#play-easy").click()
+    v.expect_at("/attempt")
+    expect(v.page.locator("#mode-label")).to_have_text("Easy")
+    expect(v.page.locator("#make")).to_have_count(0)  # no expert pickers
+    for n in range(1, ROUNDS + 1):
+        answer = pool.answer(v.photo())
+        buttons = v.page.locator("#choices button")
+        expect(buttons).to_have_count(4)
+        names = buttons.all_inner_texts()
+        assert answer.class_name in names and len(set(names)) == 4
+        pick = answer.class_name if n % 2 else next(x for x in names if x != answer.class_name)
+        buttons.filter(has_text=pick).first.click()
+        v.expect_at("/result")
+        result = v.result()
+        assert result.you == pick and result.answer == answer.class_name
+        assert result.you_points == ("+3 exact" if n % 2 else result.you_points)
+        v.next(last=n == ROUNDS)
+    v.expect_at("/finish")
+    v.assert_clean()

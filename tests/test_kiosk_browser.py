@@ -80,9 +80,12 @@ def test_an_idle_game_asks_counts_down_and_gives_the_screen_to_the_next_visitor(
     v.open("/result")
     v.expect_at("/")
     v.open("/attract")
-    v.page.locator("#attract").click()
+    v.page.locator("#attract").click()  # a touch: the start page, to pick a mode
+    v.expect_at("/")
+    v.page.locator("#play-easy").click()
     v.expect_at("/attempt")
     v.expect_header(0, 0, f"Round 1/{ROUNDS}")
+    expect(v.page.locator("#mode-label")).to_have_text("Easy")
     v.assert_clean()
 
 
