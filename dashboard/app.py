@@ -11,7 +11,7 @@ import dash
 import flask
 
 from common.logs import setup_logging
-from dashboard import callbacks, guard, layout
+from dashboard import callbacks, guard, initials, layout, wall
 from dashboard.runtime import Runtime
 from dashboard.scoreboard import Scoreboard
 from dashboard.settings import Settings
@@ -70,6 +70,8 @@ def create_app(settings: Settings) -> dash.Dash:
     app.index_string = index_page(settings)
     app.layout = layout.shell
     callbacks.register(app, runtime, scoreboard)
+    wall.register(app, stats)
+    initials.register(app, stats)
     app.server.register_blueprint(api(stats))
 
     @app.server.get("/health")

@@ -12,8 +12,19 @@ import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from dashboard import layout
-from dashboard.game import ATTEMPT, ATTRACT, CHOICES, EASY, EXPERT, FINISH, HOME, RESULT, route
+from dashboard import initials, layout, wall
+from dashboard.game import (
+    ATTEMPT,
+    ATTRACT,
+    CHOICES,
+    EASY,
+    EXPERT,
+    FINISH,
+    HOME,
+    RESULT,
+    STATS,
+    route,
+)
 from dashboard.runtime import Runtime
 from dashboard.scoreboard import Scoreboard
 
@@ -42,14 +53,17 @@ def register(app: Dash, runtime: Runtime, scoreboard: Scoreboard) -> None:
         elif target == RESULT:
             page = layout.result(game, scoreboard.share_right(game.round.source))
         elif target == FINISH:
-            page = layout.finish(game, scoreboard.beaten_today(game.scores()[0]))
+            page = layout.finish(game, scoreboard.beaten_today(game.scores()[0]),
+                                 initials.component(game.id))
         elif target == ATTRACT:
             page = layout.attract(runtime.showcase())
+        elif target == STATS:
+            page = wall.layout(scoreboard.stats)
         else:
             health = runtime.health
             page = layout.home(health.missing() if runtime.checked() else [],
                                runtime.can_start())
-        in_game = target not in (HOME, ATTRACT)
+        in_game = target not in (HOME, ATTRACT, STATS)
         return page, layout.header(game if in_game else None), target, target
 
     def start(session_id: str, mode: str) -> tuple:

@@ -14,6 +14,7 @@ POINTS_MAKE = 1
 POINTS_EXACT = 3
 HOME, ATTEMPT, RESULT, FINISH = "/", "/attempt", "/result", "/finish"
 ATTRACT = "/attract"  # the kiosk's screen between visitors
+STATS = "/stats"  # Humans vs AI on the wall
 EXPERT, EASY = "expert", "easy"  # make then model; or one of four choices
 MODES = (EXPERT, EASY)
 CHOICES = 4
@@ -126,7 +127,7 @@ class Game:
 
 def route(game: Game | None, path: str | None) -> str:
     """Where a request for ``path`` lands: out-of-order visits go to the page the state allows."""
-    if path in (HOME, ATTRACT):
+    if path in (HOME, ATTRACT, STATS):
         return path
     if game is not None and path in GAME_PAGES:
         return game.page()

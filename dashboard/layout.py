@@ -291,8 +291,9 @@ def _recap_cell(guess: Car | None, answer: Car) -> html.Td:
                              className="fs-6 text-wrap text-start"))
 
 
-def finish(game: Game, beaten: float | None = None) -> html.Div:
-    """``beaten``: the share of today's players with fewer points (from the statistics)."""
+def finish(game: Game, beaten: float | None = None, initials: object = None) -> html.Div:
+    """``beaten``: the share of today's players with fewer points (from the statistics);
+    ``initials``: the picker that puts them on the wall."""
     you, ai = game.scores()
     rows = []
     for number, played in enumerate(game.rounds, start=1):
@@ -314,6 +315,7 @@ def finish(game: Game, beaten: float | None = None) -> html.Div:
                                           ("#", "Photo", "You", "The AI", "Answer")])),
                       html.Tbody(rows),
                   ]),
+        initials,
         dbc.Button("Play again", id="play", size="lg", color="primary",
                    className="px-5 py-3 fs-2 mt-3"),
         html.Div(id="home-alert", className="mt-3"),

@@ -585,6 +585,14 @@ def test_a_game_played_in_the_browser_is_counted_and_kept_across_a_restart(
             v.next(last=n == ROUNDS)
         ai = int(v.page.locator("#final-ai").inner_text())
         expect(v.page.locator("#beaten-share")).to_have_text("You beat 0% of today's players.")
+        for _ in range(2):  # initials, arcade style: "CAA"
+            v.page.locator("#initials-up-0").click()
+        expect(v.page.locator("#initials-letter-0")).to_have_text("C")
+        v.page.locator("#initials-save").click()
+        expect(v.page.locator("#initials-saved")).to_contain_text("CAA")
+        v.open("/stats")  # the wall: today's top 10 and the totals
+        expect(v.page.locator("#stats-top")).to_contain_text("CAA")
+        expect(v.page.locator("#stats-today")).to_be_visible()
         totals = json.loads(v.page.request.get(url + "/api/stats").text())
         assert totals == {"games": 1, "human_wins": int(ai < 3 * ROUNDS),
                           "ai_wins": int(ai > 3 * ROUNDS), "draws": int(ai == 3 * ROUNDS),

@@ -16,6 +16,7 @@
   var HEALTH_MS = 2000;    // how often /health is asked while recovering
   var GAME_PAGES = ["/attempt", "/result", "/finish"];
   var ATTRACT = "/attract";
+  var UNTOUCHED = [ATTRACT, "/stats"];  // screens nobody touches: never reset
   var realFetch = window.fetch.bind(window);
   var pending = 0;
   var recovering = false;
@@ -114,7 +115,7 @@
   setInterval(function () {
     var path = window.location.pathname;
     var idle = (Date.now() - lastTouch) / 1000;
-    if (path === ATTRACT || recovering) { return; }
+    if (UNTOUCHED.indexOf(path) !== -1 || recovering) { return; }
     if (GAME_PAGES.indexOf(path) === -1) {
       if (idle >= idleS) { abandon(); }
       return;
