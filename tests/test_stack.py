@@ -65,8 +65,9 @@ def test_one_command_starts_every_service_under_supervisord(stack):
     pids = stack.pids()
     model_url = stack.settings.model_url
     assert environ(pids["explainer"])["EXPLAINER_MODEL_URL"] == model_url
+    services = ("MODEL", "EXPLAINER", "IMAGE_SERVER")  # the back-ends it calls
     assert {k: v for k, v in environ(pids["dashboard"]).items()
-            if k.startswith("DASHBOARD_") and k.endswith("_URL")} == {
+            if k in {f"DASHBOARD_{s}_URL" for s in services}} == {
         "DASHBOARD_MODEL_URL": model_url,
         "DASHBOARD_EXPLAINER_URL": stack.settings.explainer_url,
         "DASHBOARD_IMAGE_SERVER_URL": stack.settings.image_server_url,
