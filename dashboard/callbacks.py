@@ -150,7 +150,7 @@ def register(app: Dash, runtime: Runtime, scoreboard: Scoreboard) -> None:
     def models_of(make: str | None):
         cars = sorted((c for c in runtime.cars() or [] if c.make == make), key=lambda c: c.label)
         options = [{"label": c.label, "value": c.class_name} for c in cars]
-        return options, None, f"{len(options)} {make} models: pick one." if make else no_update
+        return options, None, layout.model_hint(make, len(options)) if make else no_update
 
     @app.callback(Output("guess", "disabled"), Input("model", "value"))
     def guess_ready(class_name: str | None) -> bool:

@@ -146,7 +146,7 @@ def attract(rounds: list[Round]) -> html.Div:
 
 
 def _pickers(cars: list[Car]) -> list:
-    makes = sorted({c.make for c in cars})
+    makes = sorted({c.make for c in cars}, key=str.casefold)  # "Maybach", "MINI", "smart"
     button = {"inputClassName": "btn-check", "labelClassName": "btn btn-outline-primary",
               "labelCheckedClassName": "active", "className": "picker mb-3"}
     return [
@@ -167,6 +167,10 @@ def _choices(current: Round) -> list:
             for n, car in enumerate(current.choices)
         ]),
     ]
+
+
+def model_hint(make: str, count: int) -> str:
+    return f"1 {make} model: pick it." if count == 1 else f"{count} {make} models: pick one."
 
 
 def attempt(game: Game, cars: list[Car]) -> dbc.Row:

@@ -173,3 +173,14 @@ def test_a_game_is_played_in_the_mode_it_was_begun_in():
     assert game.mode == "easy"
     with pytest.raises(ValueError):
         game.begin("impossible")
+
+
+def test_makes_sort_as_people_read_them_and_hints_count_right():
+    from dashboard import layout
+
+    cars = [Car(f"{make} X 2012", make, "X", 2012) for make in ("smart", "MINI", "Maybach", "BMW")]
+    [_, makes, _, _] = layout._pickers(cars)
+    assert [o["value"] if isinstance(o, dict) else o for o in makes.options] == [
+        "BMW", "Maybach", "MINI", "smart"]
+    assert layout.model_hint("Daewoo", 1) == "1 Daewoo model: pick it."
+    assert layout.model_hint("Audi", 12) == "12 Audi models: pick one."

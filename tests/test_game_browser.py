@@ -167,7 +167,7 @@ class Visitor:
 
     def pick_make(self, make: str) -> None:
         self.page.locator("#make").get_by_text(make, exact=True).click()
-        expect(self.page.locator("#model-hint")).to_contain_text(f" {make} models")
+        expect(self.page.locator("#model-hint")).to_contain_text(f" {make} model")
         expect(self.page.locator("#model label").first).to_be_visible()
         expect(self.page.locator("#guess")).to_be_disabled()
 

@@ -112,8 +112,13 @@
     window.location.assign(ATTRACT);
   }
 
+  var shownPath = window.location.pathname;
   setInterval(function () {
     var path = window.location.pathname;
+    if (path !== shownPath) {  // a new page: from its top, not where the last one was left
+      shownPath = path;
+      window.scrollTo(0, 0);
+    }
     var idle = (Date.now() - lastTouch) / 1000;
     if (UNTOUCHED.indexOf(path) !== -1 || recovering) { return; }
     if (GAME_PAGES.indexOf(path) === -1) {
