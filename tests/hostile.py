@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import http.client
 import io
+import os
 import socket
 from functools import cache
+from pathlib import Path
 
 from PIL import Image
 
@@ -58,3 +60,27 @@ def listen_addresses(port: int) -> set[str]:
             if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
                 found.add(socket.inet_ntoa(bytes.fromhex(address)[::-1]))
     return found
+
+
+def pid_listening(url: str) -> int:
+    """The process that listens on ``url``'s port (read from /proc: sockets, then fds); where
+    several hold the socket (gunicorn's master and its workers), the first started."""
+    port = int(url.rsplit(":", 1)[1])
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":  # LISTEN
+                inodes.add(fields[9])
+    holders = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            links = {os.readlink(fd) for fd in (proc / "fd").iterdir()}
+        except OSError:
+            continue
+        if any(f"socket:[{inode}]" in links for inode in inodes):
+            holders.append(int(proc.name))
+    assert holders, f"nothing listens on {url}"
+    return min(holders)

@@ -15,36 +15,15 @@ import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 
+from tests.hostile import pid_listening
 from tests.servers import dashboard
 from tests.test_dashboard_inputs import post, valid_body
 
 VISITORS, PLAYERS = 20, 12
 BUDGET_S = 1.0
-
-
-def pid_listening(url: str) -> int:
-    """The process that listens on ``url``'s port (read from /proc: sockets, then fds)."""
-    port = int(url.rsplit(":", 1)[1])
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":  # LISTEN
-                inodes.add(fields[9])
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            links = {os.readlink(fd) for fd in (proc / "fd").iterdir()}
-        except OSError:
-            continue
-        if any(f"socket:[{inode}]" in links for inode in inodes):
-            return int(proc.name)
-    raise AssertionError(f"nothing listens on {url}")
 
 
 @contextmanager

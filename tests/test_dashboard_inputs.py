@@ -13,7 +13,6 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,24 +22,12 @@ from dashboard import guard
 from dashboard.app import create_app
 from dashboard.settings import Settings
 from stack.settings import Settings as StackSettings
+from tests.hostile import pid_listening, rss_bytes
+from tests.launcher import descendants
 from tests.servers import closed_url, free_port, service
 
 SOCKET_TIMEOUT_S = 3  # gunicorn_conf's bound on a silent client, short for the test
 SID = "0123456789abcdef" * 2
-
-
-def rss_kb(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise AssertionError("no VmRSS")
-
-
-def worker_pid(master: int) -> int:
-    """gunicorn's (single) worker: the master's child."""
-    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    assert len(children) == 1, children
-    return int(children[0])
 
 
 @pytest.fixture(scope="module")
@@ -175,10 +162,8 @@ def test_fuzzed_callbacks_never_get_a_server_error(dash_url, callbacks, data):
 
 def test_huge_session_ids_are_refused_without_growing_the_dashboard(dash_url, callbacks):
     """10 callbacks carrying 20 MB session ids: refused as too large, < 20 MB growth."""
-    master = int(next(p for p in Path("/proc").iterdir() if p.name.isdigit()
-                      and _listens(p, dash_url)).name)
-    worker = worker_pid(master)
-    before = rss_kb(worker)
+    [worker] = descendants(pid_listening(dash_url))  # gunicorn's master has one worker
+    before = rss_bytes(worker)
     show = next(c for c in callbacks if c["inputs"][0]["id"] == "url")
     huge = json.dumps(valid_body(show, {"url.pathname": "/", "session.data": "a" * 20_000_000}))
     head = (f"POST {guard.CALLBACK_PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
@@ -189,17 +174,7 @@ def test_huge_session_ids_are_refused_without_growing_the_dashboard(dash_url, ca
         except (BrokenPipeError, ConnectionResetError):  # refused before all was sent
             continue
         assert answer.startswith(b"HTTP/1.1 413"), answer[:100]
-    assert (rss_kb(worker) - before) < 20 * 1024
-
-
-def _listens(proc: Path, url: str) -> bool:
-    """Is ``proc`` the gunicorn master serving ``url``? (Its command line names the port.)"""
-    try:
-        cmdline = (proc / "cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return False
-    port = url.rsplit(":", 1)[1]
-    return b"gunicorn" in b" ".join(cmdline) and f"127.0.0.1:{port}".encode() in cmdline
+    assert rss_bytes(worker) - before < 20 * 1024 * 1024
 
 
 def test_a_client_that_sends_less_than_it_announced_gets_an_error_in_time(dash_url):
