@@ -88,8 +88,7 @@ def create_app(settings: Settings) -> dash.Dash:
         session_id = body.get("session") if isinstance(body, dict) else None
         if not guard.is_session_id(session_id):
             return guard.json_error(400, "expected {\"session\": \"<session id>\"}")
-        scoreboard.abandoned(runtime.store.get(session_id))
-        runtime.abandon(session_id)
+        scoreboard.abandon(runtime.store, session_id)
         return flask.Response(status=204)
 
     @app.server.before_request

@@ -69,8 +69,7 @@ def register(app: Dash, runtime: Runtime, scoreboard: Scoreboard) -> None:
     def start(session_id: str, mode: str) -> tuple:
         """A new game for the session in ``mode``: its first round, or "preparing…" until one
         is ready. The game it had is given up (counted as abandoned if it was under way)."""
-        scoreboard.abandoned(store.get(session_id))
-        runtime.abandon(session_id)
+        scoreboard.abandon(store, session_id)
         if runtime.take_game(session_id, mode) is None:
             return layout.preparing(mode), layout.header(None), no_update, no_update
         return render(session_id, ATTEMPT)

@@ -199,9 +199,6 @@ class Runtime:
             self.store.put(session_id, game)
         return game
 
-    def abandon(self, session_id: str) -> None:
-        self.store.delete(session_id)
-
     def can_start(self) -> bool:
         """Can a game start now? (One is ready, or photos and the AI answer.)"""
         return bool(self._ready) or self.health.can_prepare

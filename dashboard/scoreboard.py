@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.game import Game
 from dashboard.stats import GameRecord, RoundRecord, Stats
+from dashboard.store import GameStore
 
 log = logging.getLogger(__name__)
 LANGUAGE = "en"  # the only language until issue 8's German is built
@@ -43,10 +44,13 @@ class Scoreboard:
     def finished(self, game: Game) -> None:
         self._record(game, finished=True)
 
-    def abandoned(self, game: Game | None) -> None:
-        """A game left before its end counts once a round of it was played."""
+    def abandon(self, store: GameStore, session_id: str) -> None:
+        """Give the session's game up: gone from the store, and counted as abandoned if it was
+        left before its end with a round played."""
+        game = store.get(session_id)
         if game is not None and not game.finished and any(r.guess for r in game.rounds):
             self._record(game, finished=False)
+        store.delete(session_id)
 
     def _record(self, game: Game, finished: bool) -> None:
         try:
