@@ -17,9 +17,9 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # Debian packages the tests drive for real: nginx (the image server's Docker config), Chromium
-# (the browser tests, through Playwright: never `playwright install`) and tesseract (the OCR
-# that keeps giveaway photos out of the pool).
-SYSTEM_PACKAGES := nginx-light chromium tesseract-ocr
+# (the browser tests, through Playwright: never `playwright install`), tesseract (the OCR
+# that keeps giveaway photos out of the pool) and PostgreSQL (the statistics tests' own server).
+SYSTEM_PACKAGES := nginx-light chromium tesseract-ocr postgresql
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

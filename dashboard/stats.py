@@ -247,7 +247,7 @@ class RoundRow(Base):
 
 def open_stats(url: str) -> Stats:
     """Open (and create or migrate to the newest schema) the statistics database at ``url``."""
-    engine = _engine(url)
+    engine = make_engine(url)
     with _migration_lock(engine), engine.begin() as conn:
         config = alembic_config()
         config.attributes["connection"] = conn
@@ -262,7 +262,13 @@ def alembic_config() -> Config:
     return config
 
 
-def _engine(url: str) -> Engine:
+def make_engine(url: str) -> Engine:
+    """The one place a database URL becomes an engine, with its driver and settings.
+
+    A plain ``postgresql://`` URL (as docker-compose and most hosts write it) means
+    SQLAlchemy's default driver, psycopg2, which we do not install: every PostgreSQL URL is
+    served by psycopg 3 instead, whatever driver it names.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if not parsed.database or parsed.database == ":memory:":

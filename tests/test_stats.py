@@ -1,6 +1,7 @@
-"""The Humans-vs-AI statistics on real SQLite files: Alembic migrations (empty and existing
-databases), the recorded numbers checked by hand, idempotent records, writers in threads and
-in two real processes, and the JSON API through Flask's test client."""
+"""The Humans-vs-AI statistics on both databases they run on, a real SQLite file and a real
+PostgreSQL server (tests/postgres.py): Alembic migrations (empty and existing databases), the
+recorded numbers checked by hand, idempotent records, writers in threads and in two real
+processes, and the JSON API through Flask's test client."""
 from __future__ import annotations
 
 import multiprocessing
@@ -14,7 +15,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from dashboard.stats import (
@@ -25,18 +26,16 @@ from dashboard.stats import (
     TopEntry,
     alembic_config,
     api,
+    make_engine,
     open_stats,
 )
+from tests.postgres import postgres  # noqa: F401 - a fixture, used by name
 
 SPAWN = multiprocessing.get_context("spawn")  # a fresh interpreter, as a gunicorn worker is
 DAY1 = date(2026, 5, 4)
 DAY2 = date(2026, 5, 5)
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 M3, X5, R8 = "BMW M3 Coupe 2012", "BMW X5 SUV 2007", "Audi R8 Coupe 2012"
-
-
-def url(path: Path) -> str:
-    return f"sqlite:///{path}"
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:
@@ -76,9 +75,18 @@ GAMES = (
 )
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database: a SQLite file in a folder that does not exist yet, or a new database
+    on the session's PostgreSQL server, named by a plain ``postgresql://`` URL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'new' / 'dir' / 'stats.sqlite3'}"
+    return request.getfixturevalue("postgres").new_database()
+
+
 @pytest.fixture
-def stats(tmp_path: Path):
-    stats = open_stats(url(tmp_path / "stats.sqlite3"))
+def stats(db_url: str):
+    stats = open_stats(db_url)
     yield stats
     stats.close()
 
@@ -90,10 +98,27 @@ def filled(stats):
     return stats
 
 
+# ---- URLs ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("scheme", ["postgresql", "postgresql+psycopg2", "postgresql+psycopg"])
+def test_every_postgresql_url_is_served_by_psycopg_3(scheme):
+    """SQLAlchemy 2.0 reads a plain postgresql:// as psycopg2, which is not installed."""
+    engine = make_engine(f"{scheme}://beat:secret@127.0.0.1:9/beat")
+    assert (engine.dialect.name, engine.dialect.driver) == ("postgresql", "psycopg")
+    engine.dispose()
+
+
+@pytest.mark.parametrize("bad", ["sqlite://", "sqlite:///:memory:", "mysql://u@h/db"])
+def test_urls_the_statistics_cannot_keep_are_refused(bad):
+    with pytest.raises(ValueError):
+        make_engine(bad)
+
+
 # ---- migrations ----------------------------------------------------------------------------
 
-def schema_diff(db: Path) -> list:
-    engine = create_engine(url(db))
+def schema_diff(db_url: str) -> tuple[list, str]:
+    """What the database's schema lacks or has more than the models, and its revision."""
+    engine = make_engine(db_url)
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
         version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
@@ -101,22 +126,33 @@ def schema_diff(db: Path) -> list:
     return diff, version
 
 
-def test_an_empty_database_is_created_at_head_matching_the_models(tmp_path):
-    db = tmp_path / "new" / "dir" / "stats.sqlite3"  # the folder does not exist yet
-    open_stats(url(db)).close()
-    diff, version = schema_diff(db)
-    assert version == HEAD
-    assert diff == []  # the revisions build exactly what the models describe
-    assert {"games", "rounds"} <= set(inspect(create_engine(url(db))).get_table_names())
-
-
-def test_an_existing_database_is_upgraded_and_keeps_its_data(tmp_path):
-    db = tmp_path / "stats.sqlite3"
-    engine = create_engine(url(db))
+def migrate(db_url: str, how: str, revision: str) -> None:
+    """Run Alembic's ``upgrade``/``downgrade`` by hand, as an older or newer release would."""
+    engine = make_engine(db_url)
     config = alembic_config()
-    with engine.begin() as conn:  # an older deployment: at base, then at 0001, with data
+    with engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.upgrade(config, "0001")
+        getattr(command, how)(config, revision)
+    engine.dispose()
+
+
+def tables(db_url: str) -> set[str]:
+    engine = make_engine(db_url)
+    names = set(inspect(engine).get_table_names())
+    engine.dispose()
+    return names
+
+
+def test_an_empty_database_is_created_at_head_matching_the_models(db_url):
+    open_stats(db_url).close()
+    assert schema_diff(db_url) == ([], HEAD)  # the revisions build exactly what the models say
+    assert tables(db_url) == {"games", "rounds", "alembic_version"}
+
+
+def test_an_existing_database_is_upgraded_and_keeps_its_data(db_url):
+    migrate(db_url, "upgrade", "0001")  # an older deployment, at 0001, with data
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
         conn.execute(text(
             "INSERT INTO games VALUES ('old', '2026-05-04 09:00:00', '2026-05-04 09:05:00',"
             " 'expert', 'de', 'finished', 'OLD', 2, 1)"))
@@ -124,9 +160,9 @@ def test_an_existing_database_is_upgraded_and_keeps_its_data(tmp_path):
             "INSERT INTO rounds VALUES ('old', 0, '9.jpg', :m3, :x5, :m3, 1, 3, 7.0)"),
             {"m3": M3, "x5": X5})
     engine.dispose()
-    stats = open_stats(url(db))
+    stats = open_stats(db_url)
     try:
-        assert schema_diff(db) == ([], HEAD)
+        assert schema_diff(db_url) == ([], HEAD)
         assert stats.totals(DAY1) == {"games": 1, "human_wins": 1, "ai_wins": 0, "draws": 0,
                                       "human_points": 2, "ai_points": 1}
         assert stats.top(DAY1) == [TopEntry("OLD", 2, 1)]
@@ -135,26 +171,19 @@ def test_an_existing_database_is_upgraded_and_keeps_its_data(tmp_path):
         stats.close()
 
 
-def test_the_schema_downgrades_and_upgrades_again(tmp_path):
-    db = tmp_path / "stats.sqlite3"
-    open_stats(url(db)).close()
-    engine = create_engine(url(db))
-    config = alembic_config()
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, "base")
-    assert set(inspect(engine).get_table_names()) == {"alembic_version"}
-    engine.dispose()
-    open_stats(url(db)).close()
-    assert schema_diff(db) == ([], HEAD)
+def test_the_schema_downgrades_and_upgrades_again(db_url):
+    open_stats(db_url).close()
+    migrate(db_url, "downgrade", "base")
+    assert tables(db_url) == {"alembic_version"}
+    open_stats(db_url).close()
+    assert schema_diff(db_url) == ([], HEAD)
 
 
-def test_data_survives_a_restart(tmp_path):
-    db = tmp_path / "stats.sqlite3"
-    first = open_stats(url(db))
+def test_data_survives_a_restart(db_url):
+    first = open_stats(db_url)
     first.record(GAMES[0])
     first.close()
-    second = open_stats(url(db))
+    second = open_stats(db_url)
     assert second.totals()["games"] == 1
     assert second.top(None) == [TopEntry("ANN", 4, 3)]
     second.close()
@@ -313,8 +342,8 @@ def write_from_process(db_url: str, prefix: str, start: multiprocessing.synchron
     stats.close()
 
 
-def test_two_processes_migrate_and_write_at_once(tmp_path):
-    db_url = url(tmp_path / "stats.sqlite3")  # does not exist: both race to create it
+def test_two_processes_migrate_and_write_at_once(db_url):
+    # the database is empty (the SQLite file does not exist): both race to create the schema
     start = SPAWN.Event()
     workers = [SPAWN.Process(target=write_from_process, args=(db_url, p, start))
                for p in ("p1-", "p2-")]
