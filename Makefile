@@ -5,10 +5,21 @@ PY := $(VENV)/bin/python
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED = 1
 
-.PHONY: play demo test train evaluate bench bench-services bench-game bench-resilience model-server explainer \
+.PHONY: play demo test translations train evaluate bench bench-services bench-game bench-resilience model-server explainer \
         image-server setup system-deps lint clean
 
-setup: $(VENV)/.installed
+# The German texts (gettext, Babel): the .po lives in the repository, the .mo is built here.
+CATALOG := dashboard/i18n/de/LC_MESSAGES/messages
+setup: $(VENV)/.installed $(CATALOG).mo
+
+$(CATALOG).mo: $(CATALOG).po $(VENV)/.installed
+	$(VENV)/bin/pybabel -q compile -d dashboard/i18n -D messages
+
+translations: setup  ## after changing a visible text: extract them all, update the catalogs
+	$(VENV)/bin/pybabel -q extract -F dashboard/i18n/babel.cfg --no-location --sort-output \
+	  --project=beat-the-ai -o dashboard/i18n/messages.pot .
+	$(VENV)/bin/pybabel -q update --no-fuzzy-matching --ignore-obsolete -i dashboard/i18n/messages.pot \
+	  -d dashboard/i18n -D messages
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -11,36 +11,39 @@ import dash
 import flask
 
 from common.logs import setup_logging
-from dashboard import callbacks, guard, initials, layout, wall
+from dashboard import guard, initials, navigation
+from dashboard.components import TITLE, shell
+from dashboard.i18n import LANGUAGES, N_, _, negotiate, use
+from dashboard.navigation import Navigator, asked_language
+from dashboard.pages import attempt, attract, finish, home, result, waiting, wall
 from dashboard.runtime import Runtime
 from dashboard.scoreboard import Scoreboard
 from dashboard.settings import Settings
 from dashboard.stats import api, open_stats
 
 log = logging.getLogger("dashboard.access")
+PAGES = (home, attempt, result, finish, attract, wall)  # each has a PATH and a view
 
 # The page around Dash's app. Besides Dash's own placeholders it carries what must work when
 # Dash itself cannot (the dashboard is restarting, a callback failed): the "One moment…"
-# screen and the kiosk's "Still playing?" prompt, both driven by assets/kiosk.js, and the
-# kiosk's timings for that script.
+# screen and the kiosk's "Still playing?" prompt, both driven by assets/kiosk.js, in every
+# language (CSS shows the one <html lang> names), and the kiosk's timings for that script.
 INDEX = """<!DOCTYPE html>
-<html lang="en">
+<html lang="{%lang%}">
   <head>{%metas%}<title>{%title%}</title>{%favicon%}{%css%}</head>
   <body>
     <div id="kiosk" hidden data-idle-seconds="$idle" data-countdown-seconds="$countdown"></div>
     {%app_entry%}
     <div id="one-moment" class="kiosk-overlay" hidden role="alertdialog" aria-live="assertive">
       <div class="kiosk-card"><div class="spinner-border mb-4" aria-hidden="true"></div>
-        <h2 class="display-4">One moment…</h2>
-        <p class="fs-3 mb-0">The game is catching its breath. It carries on by itself.</p>
+        $one_moment
       </div>
     </div>
     <div id="idle-prompt" class="kiosk-overlay" hidden role="alertdialog" aria-live="polite">
       <div class="kiosk-card">
-        <h2 class="display-4">Still playing?</h2>
-        <p class="fs-3">Touch the screen to carry on. A new game starts in
-          <strong id="idle-countdown" class="fs-1"></strong> seconds.</p>
-        <button type="button" class="btn btn-primary btn-lg fs-2 px-5">I'm still playing</button>
+        $still_playing
+        <strong id="idle-countdown" class="countdown"></strong>
+        $carry_on
       </div>
     </div>
     <footer>{%config%}{%scripts%}{%renderer%}</footer>
@@ -48,9 +51,49 @@ INDEX = """<!DOCTYPE html>
 </html>"""
 
 
+def _in_every_language(template: str, *texts: str) -> str:
+    """``template`` once per language, its ``{}`` filled with ``texts`` translated."""
+    parts = []
+    for language in LANGUAGES:
+        with use(language):
+            filled = template.format(*(html.escape(_(text)) for text in texts))
+        parts.append(f'<div lang="{language}" data-lang="{language}">{filled}</div>')
+    return "\n".join(parts)
+
+
 def index_page(settings: Settings) -> str:
+    """The index template; ``{%lang%}`` is filled per request (``Page.interpolate_index``)."""
     return (INDEX.replace("$idle", html.escape(f"{settings.idle_seconds:g}"))
-            .replace("$countdown", html.escape(f"{settings.idle_countdown_seconds:g}")))
+            .replace("$countdown", html.escape(f"{settings.idle_countdown_seconds:g}"))
+            .replace("$one_moment", _in_every_language(
+                '<h2 class="display-4">{}</h2><p class="fs-3 mb-0">{}</p>',
+                N_("One moment…"), N_("The game is catching its breath. It carries on by itself.")))
+            .replace("$still_playing", _in_every_language(
+                '<h2 class="display-4">{}</h2><p class="fs-3">{}</p>',
+                N_("Still playing?"), N_("Touch the screen to carry on. A new game starts in:")))
+            .replace("$carry_on", _in_every_language(
+                '<button type="button" class="btn btn-primary btn-lg fs-2 px-5">{}</button>',
+                N_("I'm still playing"))))
+
+
+def first_language(settings: Settings, request: flask.Request) -> str:
+    """The language a visitor starts in: ``?lang=``, else the stand's setting, else the
+    browser's preference, else English."""
+    return (asked_language(request.query_string.decode("latin-1")) or settings.language
+            or negotiate([lang for lang, _q in request.accept_languages]))
+
+
+class Page(dash.Dash):
+    """Dash, with ``<html lang>`` set per request: the first paint is in the right language
+    (the ``language`` store then keeps it in step: navigation.py)."""
+
+    settings: Settings
+
+    def interpolate_index(self, **kwargs: str) -> str:
+        language = first_language(self.settings, flask.request)
+        with use(language):
+            kwargs["title"] = _(TITLE)
+        return super().interpolate_index(**kwargs).replace("{%lang%}", language, 1)
 
 
 def create_app(settings: Settings) -> dash.Dash:
@@ -59,17 +102,23 @@ def create_app(settings: Settings) -> dash.Dash:
     stats = open_stats(settings.database_url)
     atexit.register(stats.close)
     scoreboard = Scoreboard(stats)
-    app = dash.Dash(
+    app = Page(
         __name__,
-        title=layout.TITLE,
+        title=_(TITLE),
         update_title=None,
         assets_folder=str(Path(__file__).parent / "assets"),  # Bootstrap CSS: no CDN at the fair
         serve_locally=True,
         suppress_callback_exceptions=True,  # page components come and go with the URL
     )
+    app.settings = settings
     app.index_string = index_page(settings)
-    app.layout = layout.shell
-    callbacks.register(app, runtime, scoreboard)
+    app.layout = lambda: shell(first_language(settings, flask.request))
+    nav = Navigator(runtime, scoreboard, {page.PATH: page.view for page in PAGES})
+    navigation.register(app, nav)
+    for page in PAGES:
+        if hasattr(page, "register"):
+            page.register(app, nav)
+    waiting.register(app, nav)
     wall.register(app, stats)
     initials.register(app, stats)
     app.server.register_blueprint(api(stats))

@@ -114,9 +114,10 @@ class Game:
         played = [r for r in self.rounds if r.guess is not None]
         return sum(r.your_points for r in played), sum(r.ai_points for r in played)
 
-    def verdict(self) -> str:
+    def winner(self) -> str:
+        """"you", "ai" or "draw": the pages say it in the visitor's language."""
         you, ai = self.scores()
-        return "You win!" if you > ai else "The AI wins!" if ai > you else "It's a draw!"
+        return "you" if you > ai else "ai" if ai > you else "draw"
 
     def page(self) -> str:
         """The page this game's state calls for."""

@@ -20,6 +20,7 @@ import flask
 from werkzeug.exceptions import HTTPException
 
 from dashboard.game import MODES
+from dashboard.i18n import LANGUAGES
 
 log = logging.getLogger(__name__)
 CALLBACK_PATH = "/_dash-update-component"
@@ -78,6 +79,8 @@ PROPS: dict[tuple[str, str], Check] = {
     ("model", "value"): _text(200),
     ("initials-game", "data"): is_game_id,  # rendered into the finish page by the server
     ("prepare-mode", "data"): lambda value: value in MODES,
+    ("language", "data"): lambda value: value is None or value in LANGUAGES,  # None: English
+    ("url", "search"): _text(256),
 }
 ANY_ID_PROPS: dict[str, Check] = {"n_clicks": _count, "n_intervals": _count}
 

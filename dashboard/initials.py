@@ -17,14 +17,15 @@ from dash.exceptions import PreventUpdate
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.guard import is_game_id
+from dashboard.i18n import N_, _, in_language
 from dashboard.stats import Stats
 
 log = logging.getLogger(__name__)
 LETTERS = string.ascii_uppercase
 SLOTS = range(3)
-SAVED = "Saved! Look for {} on the wall."
-UNKNOWN = "This game cannot take initials (it is not a finished game)."
-UNAVAILABLE = "Your initials could not be saved just now. Please try again."
+SAVED = N_("Saved! Look for {initials} on the wall.")
+UNKNOWN = N_("This game cannot take initials (it is not a finished game).")
+UNAVAILABLE = N_("Your initials could not be saved just now. Please try again.")
 
 
 def letter(up: int | None, down: int | None) -> str:
@@ -38,28 +39,29 @@ def initials_of(clicks: list[int | None]) -> str:
 
 
 def save(stats: Stats, game_id: object, initials: str) -> tuple[str, str, bool]:
-    """Put ``initials`` on the game: (message, alert colour, whether saving is done)."""
+    """Put ``initials`` on the game: (message, alert colour, whether saving is done), the
+    message in the visitor's language."""
     if not is_game_id(game_id):
-        return UNKNOWN, "warning", True
+        return _(UNKNOWN), "warning", True
     try:
         stored = stats.set_initials(game_id, initials)
     except SQLAlchemyError:
         log.warning("initials not saved", extra={"game": game_id})
-        return UNAVAILABLE, "warning", False
+        return _(UNAVAILABLE), "warning", False
     if not stored:
-        return UNKNOWN, "warning", True
+        return _(UNKNOWN), "warning", True
     log.info("initials saved", extra={"game": game_id})
-    return SAVED.format(initials), "success", True
+    return _(SAVED).format(initials=initials), "success", True
 
 
 def _slot(i: int) -> html.Div:
     return html.Div(className="initials-slot", children=[
         html.Button("▲", id=f"initials-up-{i}", className="btn btn-outline-primary",
-                    **{"aria-label": f"Letter {i + 1}: next"}),
+                    **{"aria-label": _("Letter {n}: next").format(n=i + 1)}),
         html.Div(LETTERS[0], id=f"initials-letter-{i}", className="initials-letter",
                  **{"aria-live": "polite"}),
         html.Button("▼", id=f"initials-down-{i}", className="btn btn-outline-primary",
-                    **{"aria-label": f"Letter {i + 1}: previous"}),
+                    **{"aria-label": _("Letter {n}: previous").format(n=i + 1)}),
     ])
 
 
@@ -67,10 +69,10 @@ def component(game_id: str) -> html.Div:
     """The finish page's initials picker for the game ``game_id`` (a finished game's id)."""
     return html.Div(id="initials", className="d-flex flex-column align-items-center", children=[
         dcc.Store(id="initials-game", data=game_id),
-        html.P("Your initials for today's top 10?", className="fs-3 mb-2"),
+        html.P(_("Your initials for today's top 10?"), className="initials-ask"),
         html.Div(className="d-flex align-items-center gap-4", children=[
             *(_slot(i) for i in SLOTS),
-            dbc.Button("Save", id="initials-save", color="success", size="lg",
+            dbc.Button(_("Save"), id="initials-save", color="success", size="lg",
                        className="px-5 py-3 fs-2 ms-3"),
         ]),
         html.Div(id="initials-saved", className="mt-3 fs-4", **{"aria-live": "polite"}),
@@ -92,7 +94,9 @@ def register(app: Dash, stats: Stats) -> None:
 
     @app.callback(Output("initials-saved", "children"), Output("initials-save", "disabled"),
                   Input("initials-save", "n_clicks"), *(State(*c) for c in CLICKS),
-                  State("initials-game", "data"), prevent_initial_call=True)
+                  State("initials-game", "data"), State("language", "data"),
+                  prevent_initial_call=True)
+    @in_language
     def save_initials(clicks: int | None, *values: object):
         if not clicks:
             raise PreventUpdate

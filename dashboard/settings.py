@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,4 +39,9 @@ class Settings(BaseSettings):
     game_ttl: float = Field(6 * 3600, gt=0, description="seconds a game is kept after last use")
     # Humans vs AI statistics: a SQLite file by default, PostgreSQL by URL (postgresql://…).
     database_url: str = f"sqlite:///{REPO / '.cache' / 'dashboard' / 'stats.sqlite3'}"
+    # gunicorn worker processes. Each has its own event loop and games prepared ahead; they
+    # share only the game store and the statistics database, so any count plays the same.
+    workers: int = Field(1, ge=1, le=16, description="gunicorn worker processes")
+    # The language a visitor starts in ("en" or "de"); empty: the browser's preference.
+    language: Literal["", "en", "de"] = ""
     log_level: str = "INFO"

@@ -45,7 +45,7 @@ def test_a_game_runs_guess_then_result_then_next_until_finished():
     assert game.guess(1, R8)  # exact: 3; the AI's X5 is wrong: 0
     assert game.next_round(1)
     assert game.finished and game.page() == FINISH
-    assert game.scores() == (4, 3) and game.verdict() == "You win!"
+    assert game.scores() == (4, 3) and game.winner() == "you"
 
 
 def test_a_guess_counts_once_and_only_for_the_current_round():
@@ -66,17 +66,17 @@ def test_next_round_needs_a_guess_first():
     assert game.current == 0
 
 
-@pytest.mark.parametrize("you, ai, verdict", [
-    ((M3, R8), (M3, X5), "You win!"),  # 6 vs 3 (AI: exact on M3, nothing on R8)
-    ((R8, X5), (M3, X5), "The AI wins!"),
-    ((M3, X5), (M3, X5), "It's a draw!"),
+@pytest.mark.parametrize("you, ai, winner", [
+    ((M3, R8), (M3, X5), "you"),  # 6 vs 3 (AI: exact on M3, nothing on R8)
+    ((R8, X5), (M3, X5), "ai"),
+    ((M3, X5), (M3, X5), "draw"),
 ])
-def test_verdict(you, ai, verdict):
+def test_winner(you, ai, winner):
     game = make_game(answers=(M3, R8), ai=ai)
     for i, guess in enumerate(you):
         game.guess(i, guess)
         game.next_round(i)
-    assert game.verdict() == verdict
+    assert game.winner() == winner
 
 
 def test_routing_lands_out_of_order_visits_on_the_right_page():
@@ -96,29 +96,33 @@ def test_routing_lands_out_of_order_visits_on_the_right_page():
     assert route(game, ATTRACT) == route(None, ATTRACT) == ATTRACT  # the kiosk's idle screen
 
 
-def test_every_page_builds_in_every_state():
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_every_page_builds_in_every_state(language):
     """Components only, no server: a page that fails to build is a blank screen in the browser."""
-    from dashboard import layout
+    from dashboard import components
+    from dashboard.i18n import use
+    from dashboard.pages import attempt, attract, finish, home, result
 
     game = make_game()
     game.rounds[0].overlay = b"\xff\xd8jpeg"
-    for missing, can_start in (([], True), (["explainer"], True), (["model", "images"], False)):
-        assert layout.home(missing, can_start)
-    assert layout.preparing("easy") and layout.waiting()
-    assert layout.attract([]) and layout.attract(game.rounds)
-    assert layout.header(None) and layout.header(game)
-    assert layout.attempt(game, [M3, X5, R8])
-    easy = make_game()
-    easy.begin("easy")
-    easy.rounds[0].choices = [M3, X5, R8]
-    assert layout.attempt(easy, [M3, X5, R8]) and layout.header(easy)
-    game.guess(0, X5)
-    assert layout.result(game)  # with an overlay
-    game.next_round(0)
-    game.guess(1, R8)
-    assert layout.result(game)  # "explanation unavailable", and the last round
-    game.next_round(1)
-    assert layout.finish(game) and layout.header(game)
+    with use(language):
+        for missing, can_start in (([], True), (["explainer"], True), (["model", "images"], False)):
+            assert home.layout(missing, can_start)
+        assert components.preparing("easy") and components.waiting()
+        assert attract.layout([]) and attract.layout(game.rounds)
+        assert components.header(None) and components.header(game)
+        assert attempt.layout(game, [M3, X5, R8])
+        easy = make_game()
+        easy.begin("easy")
+        easy.rounds[0].choices = [M3, X5, R8]
+        assert attempt.layout(easy, [M3, X5, R8]) and components.header(easy)
+        game.guess(0, X5)
+        assert result.layout(game)  # with an overlay
+        game.next_round(0)
+        game.guess(1, R8)
+        assert result.layout(game)  # "explanation unavailable", and the last round
+        game.next_round(1)
+        assert finish.layout(game) and components.header(game)
 
 
 def test_the_dashboard_logs_each_request_with_its_latency(caplog, tmp_path):
@@ -176,11 +180,13 @@ def test_a_game_is_played_in_the_mode_it_was_begun_in():
 
 
 def test_makes_sort_as_people_read_them_and_hints_count_right():
-    from dashboard import layout
+    from dashboard.i18n import use
+    from dashboard.pages.attempt import makes_of, model_hint
 
     cars = [Car(f"{make} X 2012", make, "X", 2012) for make in ("smart", "MINI", "Maybach", "BMW")]
-    [_, makes, _, _] = layout._pickers(cars)
-    assert [o["value"] if isinstance(o, dict) else o for o in makes.options] == [
-        "BMW", "Maybach", "MINI", "smart"]
-    assert layout.model_hint("Daewoo", 1) == "1 Daewoo model: pick it."
-    assert layout.model_hint("Audi", 12) == "12 Audi models: pick one."
+    assert makes_of(cars) == ["BMW", "Maybach", "MINI", "smart"]
+    assert model_hint("Daewoo", 1) == "1 Daewoo model: pick it."
+    assert model_hint("Audi", 12) == "12 Audi models: pick one."
+    with use("de"):
+        assert model_hint("Daewoo", 1) == "1 Daewoo-Modell: tippe es an."
+        assert model_hint("Audi", 12) == "12 Audi-Modelle: wähle eines."

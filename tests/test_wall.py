@@ -15,7 +15,8 @@ import pytest
 from dash.exceptions import PreventUpdate
 from sqlalchemy import create_engine
 
-from dashboard import guard, initials, wall
+from dashboard import guard, initials
+from dashboard.pages import wall
 from dashboard.stats import GameRecord, RoundRecord, Stats, open_stats
 
 DAY0, DAY1 = date(2026, 5, 3), date(2026, 5, 4)
@@ -111,7 +112,7 @@ def test_the_wall_shows_the_hand_checked_numbers(filled: Stats):
         "today-games": "3", "today-human-ppr": "1.7", "today-ai-ppr": "2.2",
         "today-human-wins": "33%", "today-ai-wins": "33%", "today-draws": "33%",
     }
-    assert text(top) == "Today's top 10 Player You AI 1. ANN 4 3 2. BOB 3 7"  # not CAT (DAY0)
+    assert text(top) == "Today's top 10 Player Points AI 1. ANN 4 3 2. BOB 3 7"  # not CAT (DAY0)
     assert text(find(fooling, "fooling-visitors")) == f"For visitors {M3} 33% {X5} 33%"
     assert text(find(fooling, "fooling-ai")) == f"For the AI {R8} 50% {M3} 33% {X5} 33%"
 

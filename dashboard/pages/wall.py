@@ -16,7 +16,12 @@ from dash import Dash, Input, Output, dcc, html
 from dash.exceptions import PreventUpdate
 from sqlalchemy.exc import SQLAlchemyError
 
+from dashboard.game import STATS, Game
+from dashboard.i18n import _, decimal, in_language, ngettext, percent
+from dashboard.navigation import LANGUAGE, Navigator
 from dashboard.stats import CarMisses, Stats, TopEntry
+
+PATH = STATS
 
 log = logging.getLogger(__name__)
 REFRESH_MS = 5000
@@ -69,30 +74,30 @@ def match_panel(title: str, match: Match, key: str) -> list:
     """Games played, points per round for each side, and who wins how often."""
     if not match.games:
         return [html.H2(title, className="wall-title"),
-                html.P("No games yet: be the first!", className="wall-text my-4")]
+                html.P(_("No games yet: be the first!"), className="wall-text my-4")]
     return [
-        html.H2([title, html.Span([" · ", html.Span(match.games, id=f"{key}-games"),
-                                   " game" if match.games == 1 else " games"],
+        html.H2([title, html.Span([" · ", html.Span(match.games, id=f"{key}-games"), " ",
+                                   ngettext("game", "games", match.games)],
                                   className="text-body-secondary")], className="wall-title"),
-        html.Div("Points per round", className="wall-label mt-2"),
+        html.Div(_("Points per round"), className="wall-label mt-2"),
         html.Div(className="d-flex justify-content-around", children=[
-            _number(f"{match.human_per_round:.1f}", "Humans", "primary", f"{key}-human-ppr"),
-            _number(f"{match.ai_per_round:.1f}", "AI", "danger", f"{key}-ai-ppr"),
+            _number(decimal(match.human_per_round), _("Humans"), "primary", f"{key}-human-ppr"),
+            _number(decimal(match.ai_per_round), _("AI"), "danger", f"{key}-ai-ppr"),
         ]),
-        html.Div("Who wins", className="wall-label mt-3"),
+        html.Div(_("Who wins"), className="wall-label mt-3"),
         html.Div(className="wall-share d-flex justify-content-around gap-3", children=[
-            _number(f"{match.human_wins:.0%}", "Humans", "primary", f"{key}-human-wins"),
-            _number(f"{match.ai_wins:.0%}", "AI", "danger", f"{key}-ai-wins"),
-            _number(f"{match.draws:.0%}", "Draws", "secondary", f"{key}-draws"),
+            _number(percent(match.human_wins), _("Humans"), "primary", f"{key}-human-wins"),
+            _number(percent(match.ai_wins), _("AI"), "danger", f"{key}-ai-wins"),
+            _number(percent(match.draws), _("Draws"), "secondary", f"{key}-draws"),
         ]),
     ]
 
 
 def top_panel(entries: list[TopEntry]) -> list:
     """Today's best games with initials: rank, initials, points against the AI's."""
-    title = html.H2("Today's top 10", className="wall-title")
+    title = html.H2(_("Today's top 10"), className="wall-title")
     if not entries:
-        return [title, html.P("No initials yet today: play and put yours here!",
+        return [title, html.P(_("No initials yet today: play and put yours here!"),
                               className="wall-text my-4")]
     rows = [html.Tr([html.Td(f"{rank}.", className="text-body-secondary"),
                      html.Td(e.initials, className="wall-initials"),
@@ -100,8 +105,9 @@ def top_panel(entries: list[TopEntry]) -> list:
                      html.Td(e.ai_points, className="text-danger text-end")])
             for rank, e in enumerate(entries, start=1)]
     return [title, dbc.Table(className="wall-table mb-0", borderless=True, size="sm", children=[
-        html.Thead(html.Tr([html.Th(""), html.Th("Player"), html.Th("You", className="text-end"),
-                            html.Th("AI", className="text-end")])),
+        html.Thead(html.Tr([html.Th(""), html.Th(_("Player")),
+                            html.Th(_("Points"), className="text-end"),
+                            html.Th(_("AI"), className="text-end")])),
         html.Tbody(rows),
     ])]
 
@@ -109,28 +115,28 @@ def top_panel(entries: list[TopEntry]) -> list:
 def _misses(title: str, cars: list[CarMisses], id_: str) -> html.Div:
     """The cars (picked by how often they were missed), listed by the share shown."""
     items = [html.Li(className="d-flex justify-content-between gap-3", children=[
-        html.Span(c.class_name), html.Strong(f"{c.share:.0%}", className="text-nowrap")])
+        html.Span(c.class_name), html.Strong(percent(c.share), className="text-nowrap")])
         for c in sorted(cars, key=lambda c: -c.share)]
     return html.Div(id=id_, children=[
         html.H3(title, className="wall-subtitle"),
         html.Ol(items, className="wall-list") if items else
-        html.P("Nothing yet.", className="wall-text"),
+        html.P(_("Nothing yet."), className="wall-text"),
     ])
 
 
 def fooling_panel(visitors: list[CarMisses], ai: list[CarMisses]) -> list:
     """The cars guessed wrong most often, with the share of tries that got them wrong."""
-    return [html.H2("The trickiest cars", className="wall-title"),
-            html.P("share of guesses that were wrong", className="wall-label mb-2"),
-            _misses("For visitors", visitors, "fooling-visitors"),
-            _misses("For the AI", ai, "fooling-ai")]
+    return [html.H2(_("The trickiest cars"), className="wall-title"),
+            html.P(_("share of guesses that were wrong"), className="wall-label mb-2"),
+            _misses(_("For visitors"), visitors, "fooling-visitors"),
+            _misses(_("For the AI"), ai, "fooling-ai")]
 
 
 def panels(stats: Stats, day: date) -> tuple[list, list, list, list]:
     """The four panels' contents, in ``PANELS`` order, for the wall on ``day``."""
     fooling = stats.fooling(FOOLING_N)
-    return (match_panel("All time", _match(stats, None), "all"),
-            match_panel("Today", _match(stats, day), "today"),
+    return (match_panel(_("All time"), _match(stats, None), "all"),
+            match_panel(_("Today"), _match(stats, day), "today"),
             top_panel(stats.top(day, TOP_N)),
             fooling_panel(fooling.visitors, fooling.ai))
 
@@ -150,13 +156,13 @@ def layout(stats: Stats) -> html.Div:
         contents = panels(stats, today())
     except SQLAlchemyError:
         log.warning("statistics unavailable: the wall starts empty and retries")
-        unavailable = [html.P("One moment…", className="wall-text")]
+        unavailable = [html.P(_("One moment…"), className="wall-text")]
         contents = (unavailable, [], [], [])
     card = "wall-card shadow-sm"
     all_time, today_, top, fooling = (dbc.Card(dbc.CardBody(children, id=id_), className=card)
                                       for children, id_ in zip(contents, PANELS, strict=True))
     return html.Div(id="wall", className="wall", children=[
-        html.H1("Humans vs AI, live", className="wall-headline"),
+        html.H1(_("Humans vs AI, live"), className="wall-headline"),
         dbc.Row(className="g-4 flex-grow-1", children=[
             dbc.Col(md=4, className="d-flex flex-column gap-4", children=[all_time, today_]),
             dbc.Col(md=3, children=top),
@@ -166,9 +172,14 @@ def layout(stats: Stats) -> html.Div:
     ])
 
 
+def view(nav: Navigator, _game: Game | None) -> html.Div:
+    return layout(nav.scoreboard.stats)
+
+
 def register(app: Dash, stats: Stats) -> None:
     """The wall's refresh: every ``REFRESH_MS``, from the database only."""
     @app.callback(*(Output(id_, "children") for id_ in PANELS),
-                  Input("stats-tick", "n_intervals"), prevent_initial_call=True)
-    def refresh_wall(_: int | None):
+                  Input("stats-tick", "n_intervals"), LANGUAGE, prevent_initial_call=True)
+    @in_language
+    def refresh_wall(_tick: int | None):
         return refresh(stats, today())

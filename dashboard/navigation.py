@@ -1,0 +1,117 @@
+"""Which page a visitor sees: one URL callback routes every page, and the buttons that lead
+somewhere render that page in the same response as the new URL (one round trip, one render).
+
+No callback here waits on a service: games are taken ready-made (or the page shows
+"preparing…" and asks again), and every value a callback receives was checked by ``guard``
+first. Every page renders in the visitor's language (the ``language`` store, set from
+``?lang=``, the switch, or the browser's preference when the tab opened).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+from dash import Dash, Input, Output, State, clientside_callback, no_update
+from dash.exceptions import PreventUpdate
+
+from dashboard import components
+from dashboard.game import ATTEMPT, ATTRACT, EASY, EXPERT, HOME, STATS, Game, route
+from dashboard.i18n import LANGUAGES, in_language, use
+from dashboard.runtime import Runtime
+from dashboard.scoreboard import Scoreboard
+
+URL = Output("url", "pathname", allow_duplicate=True)
+PAGE = Output("page", "children", allow_duplicate=True)
+HEADER = Output("header", "children", allow_duplicate=True)
+# The path whose page is on screen: the URL change a button makes does not render it twice.
+RENDERED = Output("rendered", "data", allow_duplicate=True)
+NAV = (PAGE, HEADER, URL, RENDERED)
+LANGUAGE = State("language", "data")  # the last argument of every callback that renders text
+SESSION = State("session", "data")
+OUTSIDE_GAME = (HOME, ATTRACT, STATS)  # pages whose header shows no game
+
+
+class Navigator:
+    """Renders the page a session's game allows; ``pages`` maps each route to its view."""
+
+    def __init__(self, runtime: Runtime, scoreboard: Scoreboard,
+                 pages: dict[str, Callable[[Navigator, Game | None], Any]]) -> None:
+        self.runtime = runtime
+        self.scoreboard = scoreboard
+        self.store = runtime.store
+        self.pages = pages
+
+    def render(self, session_id: str, pathname: str | None) -> tuple:
+        """(page, header, URL, rendered) for a visit to ``pathname``."""
+        game = self.store.get(session_id)
+        target = route(game, pathname)
+        page = self.pages[target](self, game)
+        header = components.header(None if target in OUTSIDE_GAME else game)
+        return page, header, target if target != pathname else no_update, target
+
+    def start(self, session_id: str, mode: str) -> tuple:
+        """A new game for the session in ``mode``: its first round, or "preparing…" until one
+        is ready. The game it had is given up (counted as abandoned if it was under way)."""
+        self.scoreboard.abandon(self.store, session_id)
+        if self.runtime.take_game(session_id, mode) is None:
+            return components.preparing(mode), components.header(None), no_update, no_update
+        return self.render(session_id, ATTEMPT)
+
+
+def asked_language(search: str | None) -> str | None:
+    """The language ``?lang=de`` asks for, if it is one we speak."""
+    asked = parse_qs((search or "").lstrip("?")).get("lang", [None])[-1]
+    return asked if asked in LANGUAGES else None
+
+
+def register(app: Dash, nav: Navigator) -> None:
+    store = nav.store
+
+    @app.callback(*NAV, Output("language", "data", allow_duplicate=True),
+                  Output("url", "search", allow_duplicate=True),
+                  Input("url", "pathname"), State("url", "search"), State("rendered", "data"),
+                  SESSION, LANGUAGE, prevent_initial_call="initial_duplicate")
+    def show(pathname: str | None, search: str | None, rendered: str | None,
+             session_id: str, language: str):
+        """Every URL: its page, in the language ``?lang=`` asks for (then taken off the URL,
+        so a reload keeps a later switch) or the visitor's."""
+        asked = asked_language(search)
+        if pathname == rendered and asked is None:  # a button has rendered this page already
+            raise PreventUpdate
+        with use(asked or language):
+            page = nav.render(session_id, pathname)
+        return (*page, asked or no_update, "" if asked else no_update)
+
+    @app.callback(*NAV, Output("language", "data", allow_duplicate=True),
+                  Input("lang", "n_clicks"), State("url", "pathname"), SESSION, LANGUAGE,
+                  prevent_initial_call=True)
+    def switch_language(clicks: int | None, pathname: str | None, session_id: str,
+                        language: str):
+        """The switch: the page on screen again, in the other language."""
+        if not clicks:
+            raise PreventUpdate
+        other = next(lang for lang in LANGUAGES if lang != language)
+        with use(other):
+            return (*nav.render(session_id, pathname), other)
+
+    # <html lang> follows the visitor's language (screen readers, hyphenation, axe-core).
+    clientside_callback("function (language) { document.documentElement.lang = language;"
+                        " return language; }",
+                        Output("html-lang", "data"), Input("language", "data"))
+
+    def starts_a_game(button: str, mode: str | None) -> None:
+        """``button`` starts a new game in ``mode`` (None: the mode of the game it replaces)."""
+
+        @app.callback(*NAV, Input(button, "n_clicks"), SESSION, LANGUAGE,
+                      prevent_initial_call=True)
+        @in_language
+        def clicked(clicks: int | None, session_id: str):
+            if not clicks:
+                raise PreventUpdate
+            current = store.get(session_id)
+            return nav.start(session_id, mode or (current.mode if current else EXPERT))
+
+    starts_a_game("play", EXPERT)  # "Expert" on the start page, "Play again" at the finish
+    starts_a_game("play-easy", EASY)
+    starts_a_game("new-game", None)
