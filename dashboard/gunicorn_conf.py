@@ -1,7 +1,8 @@
 """gunicorn settings for the dashboard: ``gunicorn -c python:dashboard.gunicorn_conf``.
 
-The bind address comes from the command line (``--bind``); everything else is here, in one
-place, for ``make play``, the tests and the Docker image alike.
+The bind address comes from the command line (``--bind``), the worker count from
+``DASHBOARD_WORKERS`` (dashboard/settings.py); everything else is here, in one place, for
+``make play``, the tests and the Docker image alike.
 """
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ import struct
 from gunicorn import util
 
 from common.process import die_with_parent
+from dashboard.settings import Settings
 
 worker_class = "gthread"
-workers = 1
+workers = Settings().workers  # DASHBOARD_WORKERS
 threads = 8
 graceful_timeout = 10
 timeout = 20  # a worker that stops answering its heartbeat (hung, SIGSTOPped) is replaced
