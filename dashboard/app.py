@@ -29,7 +29,7 @@ PAGES = (home, attempt, result, finish, attract, wall)  # each has a PATH and a 
 # screen and the kiosk's "Still playing?" prompt, both driven by assets/kiosk.js, in every
 # language (CSS shows the one <html lang> names), and the kiosk's timings for that script.
 INDEX = """<!DOCTYPE html>
-<html lang="{%lang%}">
+<html lang="{%lang%}" data-bs-theme="dark">
   <head>{%metas%}<title>{%title%}</title>{%favicon%}{%css%}</head>
   <body>
     <div id="kiosk" hidden data-idle-seconds="$idle" data-countdown-seconds="$countdown"></div>
