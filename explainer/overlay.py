@@ -45,10 +45,14 @@ def colorize(heatmap: np.ndarray) -> np.ndarray:
 
 
 def blend(photo: np.ndarray, heatmap: np.ndarray, alpha: float) -> np.ndarray:
-    """The coloured heatmap laid over the photo with weight ``alpha``, RGB uint8."""
+    """The coloured heatmap laid over the photo, RGB uint8: each pixel's colour weighs
+    ``alpha`` × its heat, so where the AI looked glows and the rest of the photo stays as it
+    is (a uniform blend washes the whole photo blue and hides the car)."""
     h, w = photo.shape[:2]
-    colours = colorize(resize_heatmap(heatmap, h, w))
-    return cv2.addWeighted(colours, alpha, photo, 1.0 - alpha, 0.0)
+    heat = resize_heatmap(heatmap, h, w)
+    weight = (alpha * heat)[..., None]
+    mixed = colorize(heat) * weight + photo * (1.0 - weight)
+    return np.rint(mixed).astype(np.uint8)
 
 
 def encode_jpeg(image: np.ndarray, quality: int) -> bytes:

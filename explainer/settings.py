@@ -19,6 +19,6 @@ class Settings(BaseSettings):
     max_batch: int = Field(16, gt=0)
     max_pixels: int = Field(40_000_000, gt=0, description="per photo, read from its header")
     body_timeout: float = Field(15.0, gt=0, description="seconds to receive a request body")
-    alpha: float = Field(0.45, ge=0, le=1, description="heatmap weight in the blend")
+    alpha: float = Field(0.6, ge=0, le=1, description="heatmap weight where the AI looked most")
     jpeg_quality: int = Field(90, ge=1, le=100)
     log_level: str = "INFO"

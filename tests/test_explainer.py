@@ -106,12 +106,15 @@ def test_heatmap_is_stretched_over_the_photo():
     assert y < 20 and x > 240
 
 
-def test_blend_weights_heatmap_by_alpha():
+def test_blend_weights_heatmap_by_alpha_and_heat():
     photo = np.full((10, 10, 3), 200, np.uint8)
-    heatmap = np.ones((7, 7), np.float32)
-    np.testing.assert_array_equal(overlay.blend(photo, heatmap, 0.0), photo)
-    np.testing.assert_array_equal(overlay.blend(photo, heatmap, 1.0),
+    hot = np.ones((7, 7), np.float32)
+    np.testing.assert_array_equal(overlay.blend(photo, hot, 0.0), photo)
+    np.testing.assert_array_equal(overlay.blend(photo, hot, 1.0),
                                   overlay.colorize(np.ones((10, 10), np.float32)))
+    # Where the AI did not look, the photo shows through untouched: no blue wash.
+    np.testing.assert_array_equal(overlay.blend(photo, np.zeros((7, 7), np.float32), 0.6),
+                                  photo)
 
 
 # --- against the real model server -----------------------------------------------------------
@@ -246,7 +249,8 @@ async def test_raw_b64_and_batch_forms_agree_with_the_models_top1(explainer_url,
     cams = await ModelClient(http, model_server_url).gradcam(some)
     for e, blob, cam in zip(good, some, cams, strict=True):
         served = jpeg_rgb(base64.b64decode(e["overlay"]["b64"])).astype(float)
-        expected = overlay.blend(overlay.decode(blob, MAX_PIXELS), np.asarray(cam.heatmap), 0.45)
+        expected = overlay.blend(overlay.decode(blob, MAX_PIXELS), np.asarray(cam.heatmap),
+                                 Settings().alpha)
         assert served.shape == expected.shape
         assert np.abs(served - expected).mean() < 4
 
