@@ -79,7 +79,7 @@ def gradcam_legend() -> html.Div:
     return html.Div(className="gradcam-legend", children=[
         html.Span(_("red: where the AI looked most"), className="legend-hot"),
         html.Span(className="legend-scale", **{"aria-hidden": "true"}),
-        html.Span(_("blue: where it hardly looked"), className="legend-cold"),
+        html.Span(_("no colour: where it did not look"), className="legend-cold"),
     ])
 
 
