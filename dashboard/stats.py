@@ -196,11 +196,16 @@ class GameRow(Base):
         CheckConstraint("mode IN ('expert', 'easy')", name="mode"),
         CheckConstraint("status IN ('finished', 'abandoned')", name="status"),
         CheckConstraint("length(language) = 2", name="language"),
+        # By code point: SQLite compares text so (BINARY); PostgreSQL follows the collation,
+        # where 'Ä' lies between 'A' and 'Z', so it matches a regular expression (0002).
         CheckConstraint(
             "initials IS NULL OR (length(initials) = 3 AND upper(initials) = initials"
             " AND substr(initials, 1, 1) BETWEEN 'A' AND 'Z'"
             " AND substr(initials, 2, 1) BETWEEN 'A' AND 'Z'"
-            " AND substr(initials, 3, 1) BETWEEN 'A' AND 'Z')", name="initials"),
+            " AND substr(initials, 3, 1) BETWEEN 'A' AND 'Z')", name="initials",
+        ).ddl_if(dialect="sqlite"),
+        CheckConstraint("initials IS NULL OR initials ~ '^[A-Z]{3}$'", name="initials",
+                        ).ddl_if(dialect="postgresql"),
         CheckConstraint("human_points >= 0 AND ai_points >= 0", name="points"),
         CheckConstraint("ended_at >= started_at", name="order"),
     )

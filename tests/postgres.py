@@ -62,10 +62,15 @@ class Server:
         return f"postgresql://{SERVER_USER}@127.0.0.1:{self.port}/{database}"
 
     def new_database(self) -> str:
-        """An empty database of its own: the PostgreSQL counterpart of a fresh SQLite file."""
+        """An empty database of its own: the PostgreSQL counterpart of a fresh SQLite file.
+
+        Its text sorts as people read it (ICU's en-US), as in the postgres image (en_US.utf8),
+        not as in the C locale the server was created with: 'Ä' lies between 'A' and 'Z'.
+        """
         name = f"db_{next(self._count)}"
         with psycopg.connect(self.admin_url, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0 '
+                         "LOCALE_PROVIDER icu ICU_LOCALE 'en-US'")
         return self.url(name)
 
 
