@@ -131,13 +131,15 @@ def create_app(settings: Settings) -> dash.Dash:
 
     @app.server.post("/api/abandon")
     def abandon() -> flask.Response:
-        """The kiosk's idle reset gives the tab's game up (assets/kiosk.js): it is counted in
-        the statistics as abandoned and removed from the store."""
+        """The kiosk's idle reset gives the tab's game up (assets/kiosk.js sends
+        ``{"session", "language"}``): it is counted in the statistics as abandoned and removed
+        from the store."""
         body = flask.request.get_json(force=True, silent=True)
         session_id = body.get("session") if isinstance(body, dict) else None
         if not guard.is_session_id(session_id):
             return guard.json_error(400, "expected {\"session\": \"<session id>\"}")
-        scoreboard.abandon(runtime.store, session_id)
+        with use(body.get("language")):  # the game is recorded in the visitor's language
+            scoreboard.abandon(runtime.store, session_id)
         return flask.Response(status=204)
 
     @app.server.before_request

@@ -9,11 +9,11 @@ from pathlib import PurePosixPath
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.game import Game
+from dashboard.i18n import current
 from dashboard.stats import GameRecord, RoundRecord, Stats
 from dashboard.store import GameStore
 
 log = logging.getLogger(__name__)
-LANGUAGE = "en"  # the only language until issue 8's German is built
 
 
 def photo_file(source: str) -> str:
@@ -22,11 +22,12 @@ def photo_file(source: str) -> str:
 
 
 def record_of(game: Game, finished: bool, now: datetime | None = None) -> GameRecord:
-    """The game as the statistics keep it: its played rounds (all of them when finished)."""
+    """The game as the statistics keep it: its played rounds (all of them when finished), in
+    the language the visitor played it in (the one the page is rendered in as it ends)."""
     played = game.rounds if finished else [r for r in game.rounds if r.guess is not None]
     ended = now or datetime.now(UTC)
     return GameRecord(
-        id=game.id, mode=game.mode, language=LANGUAGE, finished=finished,
+        id=game.id, mode=game.mode, language=current(), finished=finished,
         started_at=min(datetime.fromtimestamp(game.started, UTC), ended), ended_at=ended,
         rounds=tuple(RoundRecord(
             photo=photo_file(r.source), true_class=r.answer.class_name,

@@ -101,14 +101,18 @@
   function abandon() {
     // The server counts the game as abandoned and drops it; the next visitor gets a new
     // session, never this game. keepalive: the request outlives this page.
-    var session = null;
-    try { session = JSON.parse(window.sessionStorage.getItem("session")); } catch (e) {}
+    var session = null, language = null;
+    try {
+      session = JSON.parse(window.sessionStorage.getItem("session"));
+      language = JSON.parse(window.sessionStorage.getItem("language"));
+    } catch (e) {}
     if (session) {
       realFetch("/api/abandon", {method: "POST", keepalive: true,
                                  headers: {"Content-Type": "application/json"},
-                                 body: JSON.stringify({session: session})}).catch(function () {});
+                                 body: JSON.stringify({session: session, language: language})})
+        .catch(function () {});
     }
-    window.sessionStorage.clear();
+    window.sessionStorage.clear();  // the next visitor: a new session, the stand's language
     window.location.assign(ATTRACT);
   }
 
