@@ -43,12 +43,18 @@ class Navigator:
         self.pages = pages
 
     def render(self, session_id: str, pathname: str | None) -> tuple:
-        """(page, header, URL, rendered) for a visit to ``pathname``."""
+        """(page, header, URL, rendered) for a visit to ``pathname``: the page the game's
+        state allows, and its path."""
         game = self.store.get(session_id)
         target = route(game, pathname)
         page = self.pages[target](self, game)
         header = components.header(None if target in OUTSIDE_GAME else game)
-        return page, header, target if target != pathname else no_update, target
+        return page, header, target, target
+
+    def visit(self, session_id: str, pathname: str | None) -> tuple:
+        """``render`` for the URL on screen: the URL changes only if the page does."""
+        page, header, target, rendered = self.render(session_id, pathname)
+        return page, header, target if target != pathname else no_update, rendered
 
     def start(self, session_id: str, mode: str) -> tuple:
         """A new game for the session in ``mode``: its first round, or "preparing…" until one
@@ -69,19 +75,18 @@ def register(app: Dash, nav: Navigator) -> None:
     store = nav.store
 
     @app.callback(*NAV, Output("language", "data", allow_duplicate=True),
-                  Output("url", "search", allow_duplicate=True),
                   Input("url", "pathname"), State("url", "search"), State("rendered", "data"),
                   SESSION, LANGUAGE, prevent_initial_call="initial_duplicate")
     def show(pathname: str | None, search: str | None, rendered: str | None,
              session_id: str, language: str):
-        """Every URL: its page, in the language ``?lang=`` asks for (then taken off the URL,
-        so a reload keeps a later switch) or the visitor's."""
-        asked = asked_language(search)
-        if pathname == rendered and asked is None:  # a button has rendered this page already
+        """Every URL: its page, in the visitor's language, or on a page load in the one
+        ``?lang=`` asks for (the URL keeps it: a reload of that URL asks again)."""
+        if pathname == rendered:  # a button has rendered this page already
             raise PreventUpdate
+        asked = asked_language(search) if rendered is None else None
         with use(asked or language):
-            page = nav.render(session_id, pathname)
-        return (*page, asked or no_update, "" if asked else no_update)
+            page = nav.visit(session_id, pathname)
+        return (*page, asked or no_update)
 
     @app.callback(*NAV, Output("language", "data", allow_duplicate=True),
                   Input("lang", "n_clicks"), State("url", "pathname"), SESSION, LANGUAGE,
@@ -93,7 +98,7 @@ def register(app: Dash, nav: Navigator) -> None:
             raise PreventUpdate
         other = next(lang for lang in LANGUAGES if lang != language)
         with use(other):
-            return (*nav.render(session_id, pathname), other)
+            return (*nav.visit(session_id, pathname), other)
 
     # <html lang> follows the visitor's language (screen readers, hyphenation, axe-core).
     clientside_callback("function (language) { document.documentElement.lang = language;"

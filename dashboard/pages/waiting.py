@@ -18,18 +18,19 @@ def register(app: Dash, nav: Navigator) -> None:
                   SESSION, LANGUAGE, prevent_initial_call=True)
     @in_language
     def show_again(_tick: int | None, pathname: str | None, session_id: str):
-        return nav.render(session_id, pathname)
+        return nav.visit(session_id, pathname)
 
     @app.callback(*NAV, Input("prepare-poll", "n_intervals"), State("prepare-mode", "data"),
                   SESSION, LANGUAGE, prevent_initial_call=True)
     @in_language
     def poll_for_game(polls: int | None, mode: str, session_id: str):
         if nav.runtime.take_game(session_id, mode) is not None:
-            return nav.render(session_id, ATTEMPT)
+            page, header, _url, rendered = nav.render(session_id, ATTEMPT)
+            return page, header, rendered, rendered  # the URL is still the start page's
         if (polls or 0) < PREPARE_GIVE_UP:
             raise PreventUpdate
-        page, header, _url, rendered = nav.render(session_id, HOME)
+        page, *rest = nav.render(session_id, HOME)
         page.children.append(dbc.Alert(
             _("Your game could not be prepared just now. Please try again."),
             color="warning", className="fs-4", id="prepare-failed"))
-        return page, header, HOME, rendered
+        return page, *rest
