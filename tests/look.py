@@ -74,12 +74,18 @@ def _run(page: Page, body: str, arg: Any = None) -> Any:
 
 def settle(page: Page) -> None:
     """Wait until the page has stopped changing: no Dash callback in flight, every image
-    decoded, web fonts loaded, and two frames painted (so the layout measured is the one
-    shown)."""
+    decoded, web fonts loaded, every animation that ends has ended (a text fading in is
+    measured as it ends up, not half-transparent), and two frames painted (so the layout
+    measured is the one shown)."""
     page.wait_for_function("""() => !document.querySelector('[data-dash-is-loading="true"]')
         && [...document.images].every(i => i.complete)""")
-    page.evaluate("""() => document.fonts.ready.then(() => new Promise(
-        done => requestAnimationFrame(() => requestAnimationFrame(done))))""")
+    page.evaluate("""async () => {
+        await document.fonts.ready;
+        await Promise.all(document.getAnimations()
+            .filter(a => a.effect && a.effect.getComputedTiming().endTime !== Infinity)
+            .map(a => a.finished.catch(() => null)));
+        await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
+    }""")
 
 
 def page_scroll(page: Page) -> dict[str, int]:
