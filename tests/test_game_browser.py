@@ -4,22 +4,25 @@ The model server, explainer, image server and dashboard (gunicorn) run as proces
 loopback ports. The tests play as a visitor would, and read everything from the pages; the only
 outside knowledge is the photo pool the test prepared itself (photo bytes -> class, as the image
 server's manifest says), used to aim guesses (exact, make only, wrong) and to check that each
-result reveals the answer of the photo that was shown. Colours and points are checked against
-the rules from the texts on the page: the same class is green (+3), the same make amber (+1),
-anything else red (+0).
+result reveals the answer of the photo that was shown. Kinds, colours and points are checked
+against the rules from the texts on the page: the same class is "exact" (+3, green), the same
+make "make" (+1, amber), anything else "miss" (+0, red).
 """
 from __future__ import annotations
 
 import base64
+import colorsys
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from dashboard.layout import MISSING
+from dashboard.components import TITLE
+from dashboard.pages.home import MISSING
 from tests.servers import closed_url, dashboard, free_port, model_server, service
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -32,9 +35,12 @@ VIEWPORT = {"width": 1920, "height": 1080}
 TIMEOUT_MS = 30_000  # actions (a cold game is prepared while "Let's play" waits)
 EXPECT_MS = 15_000  # assertions: generous, the machine may be busy with the services
 ROUNDS = 5
-COLOURS = ("success", "warning", "danger")
-POINTS = {"success": 3, "warning": 1, "danger": 0}
-POINTS_TEXT = {"success": "+3 exact", "warning": "+1 make right", "danger": "+0"}
+KINDS = ("exact", "make", "miss")  # a guess line's class
+POINTS = {"exact": 3, "make": 1, "miss": 0}
+POINTS_TEXT = {"exact": "+3 exact", "make": "+1 make right", "miss": "+0"}
+# The colour each kind is shown in, as hues in degrees: green, amber, red.
+HUES = {"exact": (90, 170), "make": (30, 65), "miss": (-20, 20)}
+GAME_HEADER = ("#score-you", "#score-ai", "#mode-label", "#round-label", "#new-game")
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.is_file(), reason="Debian's Chromium is not installed (apt-get install chromium)")
@@ -66,12 +72,15 @@ class PhotoPool:
         assert src.startswith(prefix), src[:60]
         return self.by_digest[hashlib.sha256(base64.b64decode(src[len(prefix):])).hexdigest()]
 
+    def car(self, class_name: str) -> Car:
+        return next(c for c in self.cars if c.class_name == class_name)
+
     def aim(self, answer: Car, outcome: str) -> Car | None:
         """A guess that should come out as ``outcome`` for ``answer``; None if there is none
         (a make with a single class has no "right make, wrong model" guess)."""
-        if outcome == "success":
+        if outcome == "exact":
             return answer
-        if outcome == "warning":
+        if outcome == "make":
             return next((c for c in self.cars
                          if c.make == answer.make and c.class_name != answer.class_name), None)
         return next(c for c in self.cars if c.make != answer.make)
@@ -86,11 +95,32 @@ def make_of(class_name: str, makes: list[str]) -> str:
     return max(found, key=len)
 
 
-def colour_of(class_name: str, answer: str, makes: list[str], make: str | None = None) -> str:
-    """The rule: exact class green, right make amber, else red."""
+def kind_of(class_name: str, answer: str, makes: list[str], make: str | None = None) -> str:
+    """The rule: the exact class, the right make, else a miss."""
     if class_name == answer:
-        return "success"
-    return "warning" if (make or make_of(class_name, makes)) == make_of(answer, makes) else "danger"
+        return "exact"
+    return "make" if (make or make_of(class_name, makes)) == make_of(answer, makes) else "miss"
+
+
+def hue(css_colour: str) -> float:
+    """The hue in degrees (-180..180) of a computed ``rgb(...)``/``rgba(...)`` colour."""
+    r, g, b = (float(x) / 255 for x in re.findall(r"[\d.]+", css_colour)[:3])
+    degrees = colorsys.rgb_to_hsv(r, g, b)[0] * 360
+    return degrees - 360 if degrees > 180 else degrees
+
+
+def read_guess_line(line: sync_api.Locator, who: str) -> tuple[str, str, str]:
+    """(name, kind, points) of a ``.guess-line``; its kind's colour checked on the way: the
+    points are shown in green, amber or red as the kind says."""
+    classes = line.get_attribute("class").split()
+    kinds = [k for k in KINDS if k in classes]
+    assert "guess-line" in classes and len(kinds) == 1, classes
+    assert line.locator(".guess-who").text_content() == who
+    points = line.locator(".guess-points")
+    low, high = HUES[kinds[0]]
+    colour = points.evaluate("e => getComputedStyle(e).color")
+    assert low <= hue(colour) <= high, f"{kinds[0]} shown in {colour}"
+    return line.locator(".guess-name").text_content(), kinds[0], points.text_content()
 
 
 @dataclass
@@ -98,13 +128,20 @@ class Result:
     """What a result page shows."""
 
     you: str
-    you_colour: str
+    you_kind: str
     you_points: str
     ai: str
-    ai_colour: str
+    ai_kind: str
     ai_points: str
     answer: str
     photo: str = field(repr=False)
+    overlay: str | None = field(repr=False)  # where the AI looked; None: unavailable
+
+    def you_line(self) -> tuple[str, str, str]:
+        return self.you, self.you_kind, self.you_points
+
+    def ai_line(self) -> tuple[str, str, str]:
+        return self.ai, self.ai_kind, self.ai_points
 
 
 @dataclass
@@ -147,9 +184,18 @@ class Visitor:
         expect(self.page.locator("#score-ai")).to_have_text(str(ai))
         expect(self.page.locator("#round-label")).to_have_text(label)
 
+    def expect_no_game_header(self) -> None:
+        """Outside a game the header has the title and the language switch, and no scores,
+        mode, round or "New game"."""
+        header = self.page.locator("#header")
+        expect(header).to_contain_text(TITLE)
+        expect(header.locator("#lang")).to_be_visible()
+        for id_ in GAME_HEADER:
+            expect(header.locator(id_)).to_have_count(0)
+
     # playing
     def start(self) -> list[str]:
-        """Home, "Let's play", the first photo; returns the makes the picker offers."""
+        """Home, "Expert", the first photo; returns the makes the picker offers."""
         self.open("/")
         play = self.page.locator("#play")
         expect(play).to_be_enabled()
@@ -166,10 +212,24 @@ class Visitor:
         return self.page.locator("#photo").get_attribute("src")
 
     def pick_make(self, make: str) -> None:
-        self.page.locator("#make").get_by_text(make, exact=True).click()
-        expect(self.page.locator("#model-hint")).to_contain_text(f" {make} model")
-        expect(self.page.locator("#model label").first).to_be_visible()
-        expect(self.page.locator("#guess")).to_be_disabled()
+        """The make; if a make's models are showing, back to the makes first ("Other make"),
+        which clears the model. The makes then give way to the make's models."""
+        loc = self.page.locator
+        if loc("#change-make").is_visible():
+            loc("#change-make").click()
+            expect(loc("#make")).to_be_visible()
+            expect(loc("#model")).to_be_hidden()
+            expect(loc("#guess")).to_be_disabled()
+        loc("#make").get_by_text(make, exact=True).click()
+        hint = loc("#model-hint")
+        expect(hint).to_contain_text(f" {make} model")
+        expect(loc("#model label").first).to_be_visible()
+        expect(loc("#make")).to_be_hidden()
+        expect(loc("#change-make")).to_be_visible()
+        expect(loc("#guess")).to_be_disabled()
+        count = loc("#model label").count()  # the hint counts them, in the right number
+        expect(hint).to_have_text(re.compile(
+            rf"^{count} {re.escape(make)} model{'' if count == 1 else 's'}\b"))
 
     def pick_model(self, class_name: str) -> None:
         option = self.page.locator("#model .form-check").filter(
@@ -190,23 +250,22 @@ class Visitor:
 
     def result(self) -> Result:
         loc = self.page.locator
+        you, you_kind, you_points = read_guess_line(loc("#your-guess"), "You")
+        ai, ai_kind, ai_points = read_guess_line(loc("#ai-guess"), "The AI")
+        overlay = loc("#box-gradcam #overlay")
+        return Result(you, you_kind, you_points, ai, ai_kind, ai_points,
+                      loc("#answer .answer-name").text_content(),
+                      loc("#box-photo img").get_attribute("src"),
+                      overlay.get_attribute("src") if overlay.count() else None)
 
-        def line(id_: str, who: str) -> tuple[str, str, str]:
-            alert = loc(id_)
-            classes = alert.get_attribute("class").split()
-            colours = [c for c in COLOURS if f"alert-{c}" in classes]
-            assert len(colours) == 1, classes
-            name, points = alert.locator("span").all_inner_texts()
-            assert name.startswith(f"{who}: "), name
-            return name.removeprefix(f"{who}: "), colours[0], points
-
-        you, you_colour, you_points = line("#your-guess", "You")
-        ai, ai_colour, ai_points = line("#ai-guess", "The AI")
-        answer = loc("#answer").inner_text()
-        assert answer.startswith("Correct answer: "), answer
-        photo = loc("#box-photo img").get_attribute("src")
-        return Result(you, you_colour, you_points, ai, ai_colour, ai_points,
-                      answer.removeprefix("Correct answer: "), photo)
+    def top5(self) -> list[tuple[str, float, bool]]:
+        """The AI's top 5 as shown: (label, bar width in %, marked as the answer)."""
+        rows = self.page.locator("#top5 .top5-row").filter(has=self.page.locator(".top5-bar"))
+        expect(rows).to_have_count(5)
+        return [tuple(row.evaluate("""r => [r.querySelector('.top5-label').firstChild.textContent,
+                                            parseFloat(r.querySelector('.top5-bar').style.width),
+                                            r.classList.contains('top5-answer')]"""))
+                for row in rows.all()]
 
     def next(self, last: bool) -> None:
         button = self.page.locator("#next")
@@ -263,15 +322,54 @@ def visitor(browser: sync_api.Browser) -> Iterator[Callable[[str], Visitor]]:
 
 def check_result(result: Result, makes: list[str], photo: str, answer: Car,
                  guessed: Car) -> None:
-    """A result page against the photo shown, the guess made and the rules: the colours and
+    """A result page against the photo shown, the guess made and the rules: the kinds and
     points follow from the texts (the makes as the picker lists them)."""
     assert result.photo == photo, "the result shows another photo than the one guessed"
     assert result.answer == answer.class_name
     assert result.you == guessed.class_name
-    assert result.you_colour == colour_of(result.you, result.answer, makes, guessed.make)
-    assert result.ai_colour == colour_of(result.ai, result.answer, makes)
-    assert result.you_points == POINTS_TEXT[result.you_colour]
-    assert result.ai_points == POINTS_TEXT[result.ai_colour]
+    assert result.you_kind == kind_of(result.you, result.answer, makes, guessed.make)
+    assert result.ai_kind == kind_of(result.ai, result.answer, makes)
+    assert result.you_points == POINTS_TEXT[result.you_kind]
+    assert result.ai_points == POINTS_TEXT[result.ai_kind]
+
+
+def check_top5(v: Visitor, result: Result) -> None:
+    """The AI's top 5: its guess first, the bars falling on a 0-100 % scale, the answer marked
+    where it is among them (and nothing else marked)."""
+    top = v.top5()
+    labels = [label for label, _width, _marked in top]
+    widths = [width for _label, width, _marked in top]
+    assert labels[0] == result.ai, top
+    assert widths == sorted(widths, reverse=True) and widths[-1] >= 0 and sum(widths) <= 100.5
+    assert [label for label, _width, marked in top if marked] == (
+        [result.answer] if result.answer in labels else []), top
+
+
+def check_overlay(v: Visitor, result: Result) -> None:
+    """Where the AI looked: a decoded JPEG (the explainer is up)."""
+    overlay = v.page.locator("#box-gradcam #overlay")
+    expect(overlay).to_be_visible()
+    assert result.overlay is not None and result.overlay.startswith("data:image/jpeg")
+    assert overlay.evaluate("i => i.decode().then(() => i.naturalWidth > 0)")
+
+
+def check_recap(v: Visitor, results: list[Result]) -> None:
+    """The finish page's recap: a card per round with its photo and where the AI looked, the
+    answer, and both guesses with their kinds, colours and points as the result showed them."""
+    cards = v.page.locator("#recap .recap-card")
+    expect(cards).to_have_count(ROUNDS)
+    for n, (card, result) in enumerate(zip(cards.all(), results, strict=True), start=1):
+        assert card.locator(".recap-answer").text_content() == result.answer
+        images = card.locator(".recap-img")
+        expect(images).to_have_count(2)
+        assert images.nth(0).get_attribute("src") == result.photo
+        if result.overlay is None:
+            expect(images.nth(1)).to_have_text("Explanation unavailable")
+        else:
+            assert images.nth(1).get_attribute("src") == result.overlay
+            assert images.nth(1).evaluate("i => i.decode().then(() => i.naturalWidth > 0)")
+        assert read_guess_line(card.locator(f"#recap-you-{n}"), "You") == result.you_line()
+        assert read_guess_line(card.locator(f"#recap-ai-{n}"), "AI") == result.ai_line()
 
 
 def guess_right(v: Visitor, pool: PhotoPool, n: int) -> None:
@@ -282,16 +380,25 @@ def guess_right(v: Visitor, pool: PhotoPool, n: int) -> None:
     expect(v.page.locator("#round-label")).to_have_text(f"Round {n}/{ROUNDS}")
 
 
+def expect_verdict(v: Visitor, you: int, ai: int) -> None:
+    expect(v.page.locator("#verdict")).to_have_text(
+        "You win!" if you > ai else "The AI wins!" if ai > you else "It's a draw!")
+    expect(v.page.locator("#final-you")).to_have_text(str(you))
+    expect(v.page.locator("#final-ai")).to_have_text(str(ai))
+
+
 # --- 1. a whole game --------------------------------------------------------------------------
 
 def test_a_whole_game_scores_by_the_rules(game_url, pool, visitor):
     v = visitor(game_url)
     v.open("/")
-    v.expect_header(0, 0, "Ready?")
+    v.expect_no_game_header()  # no scores before anyone plays
     makes = v.start()
     assert len(makes) == len(set(makes)) and {"Aston Martin", "AM General"} <= set(makes)
+    assert makes == sorted(makes, key=str.casefold)  # as people read them
+    expect(v.page.locator("#mode-label")).to_have_text("Expert")
     you = ai = 0
-    wanted = ["success", "warning", "danger"]  # each colour at least once, then exact hits
+    wanted = ["exact", "make", "miss"]  # each kind at least once, then exact hits
     seen: list[tuple[str, str]] = []
     recap = []
     for n in range(1, ROUNDS + 1):
@@ -299,7 +406,7 @@ def test_a_whole_game_scores_by_the_rules(game_url, pool, visitor):
         v.expect_header(you, ai, label)
         photo = v.photo()
         answer = pool.answer(photo)
-        aimed = next((g for o in [*wanted, "success"] if (g := pool.aim(answer, o))), answer)
+        aimed = next((g for o in [*wanted, "exact"] if (g := pool.aim(answer, o))), answer)
         if n == 2:  # changing the make clears the model: no guess until a model is picked again
             v.choose(next(c for c in pool.cars if c.make != aimed.make))
             v.pick_make(aimed.make)
@@ -308,42 +415,22 @@ def test_a_whole_game_scores_by_the_rules(game_url, pool, visitor):
             v.choose(aimed)
         result = v.guess()
         check_result(result, makes, photo, answer, aimed)
-        if result.you_colour in wanted:
-            wanted.remove(result.you_colour)
-        you += POINTS[result.you_colour]
-        ai += POINTS[result.ai_colour]
-        seen.append((result.you_colour, result.ai_colour))
+        if result.you_kind in wanted:
+            wanted.remove(result.you_kind)
+        you += POINTS[result.you_kind]
+        ai += POINTS[result.ai_kind]
+        seen.append((result.you_kind, result.ai_kind))
         recap.append(result)
         v.expect_header(you, ai, label)
-
-        gradcam = v.page.locator("#box-gradcam")
-        expect(gradcam.locator("#overlay")).to_be_visible()  # the explainer is up
-        assert gradcam.locator("#overlay").evaluate("i => i.complete && i.naturalWidth > 0")
-        assert gradcam.locator("#overlay").get_attribute("src").startswith("data:image/jpeg")
-        top5 = v.page.locator("#box-top5 #top5")
-        expect(top5.locator("g.trace.bars g.point")).to_have_count(5)
-        ticks = top5.locator("g.ytick text").all_text_contents()
-        assert result.ai in ticks, ticks
+        check_overlay(v, result)
+        check_top5(v, result)
         v.next(last=n == ROUNDS)
 
     assert wanted == [], f"never saw {wanted}: {seen}"
-    expect(v.page.locator("#verdict")).to_have_text(
-        "You win!" if you > ai else "The AI wins!" if ai > you else "It's a draw!")
-    expect(v.page.locator("#final-you")).to_have_text(str(you))
-    expect(v.page.locator("#final-ai")).to_have_text(str(ai))
+    expect_verdict(v, you, ai)
     v.expect_header(you, ai, f"Round {ROUNDS}/{ROUNDS}")
-    rows = v.page.locator("#recap tbody tr")
-    expect(rows).to_have_count(ROUNDS)
-    for row, result in zip(rows.all(), recap, strict=True):
-        cells = row.locator("td")
-        assert cells.nth(4).inner_text() == result.answer
-        for cell, (name, colour, points) in zip(
-                (cells.nth(2), cells.nth(3)),
-                ((result.you, result.you_colour, result.you_points),
-                 (result.ai, result.ai_colour, result.ai_points)), strict=True):
-            badge = cell.locator(".badge")
-            assert badge.inner_text() == f"{name} ({points})"
-            assert f"bg-{colour}" in badge.get_attribute("class").split()
+    check_recap(v, recap)
+    expect(v.page.locator("#play")).to_have_text("Play again")
     v.assert_clean()
 
 
@@ -362,7 +449,7 @@ def test_two_visitors_at_once_never_see_each_others_game(game_url, pool, visitor
         photos_a.append(photo_a)
         photos_b.append(photo_b)
         answer_a, answer_b = pool.answer(photo_a), pool.answer(photo_b)
-        wrong_b = pool.aim(answer_b, "danger")
+        wrong_b = pool.aim(answer_b, "miss")
         a.pick_make(answer_a.make)
         b.pick_make(wrong_b.make)
         a.pick_model(answer_a.class_name)
@@ -370,7 +457,7 @@ def test_two_visitors_at_once_never_see_each_others_game(game_url, pool, visitor
 
         result_a = a.guess()
         check_result(result_a, makes, photo_a, answer_a, answer_a)
-        ai_a += POINTS[result_a.ai_colour]
+        ai_a += POINTS[result_a.ai_kind]
         # A's guess left B where it was: same round, same photo, its pick still there
         b.expect_at("/attempt")
         b.expect_header(0, ai_b, label)
@@ -379,8 +466,8 @@ def test_two_visitors_at_once_never_see_each_others_game(game_url, pool, visitor
 
         result_b = b.guess()
         check_result(result_b, makes, photo_b, answer_b, wrong_b)
-        assert result_b.you_colour == "danger"
-        ai_b += POINTS[result_b.ai_colour]
+        assert result_b.you_kind == "miss"
+        ai_b += POINTS[result_b.ai_kind]
         b.expect_header(0, ai_b, label)
         # ... and B's guess did not touch A's result
         a.page.reload()
@@ -398,8 +485,7 @@ def test_two_visitors_at_once_never_see_each_others_game(game_url, pool, visitor
 
     assert photos_a != photos_b
     for v, you, ai in ((a, 3 * ROUNDS, ai_a), (b, 0, ai_b)):
-        expect(v.page.locator("#final-you")).to_have_text(str(you))
-        expect(v.page.locator("#final-ai")).to_have_text(str(ai))
+        expect_verdict(v, you, ai)
         v.assert_clean()
 
 
@@ -410,7 +496,7 @@ def test_refresh_and_out_of_order_visits_land_on_the_right_page(game_url, pool, 
     for path in ("/attempt", "/result", "/finish", "/nope"):
         stranger.open(path)  # no game in this session: home, whatever was asked
         stranger.expect_at("/")
-        stranger.expect_header(0, 0, "Ready?")
+        stranger.expect_no_game_header()
 
     v = visitor(game_url)
     v.start()
@@ -432,7 +518,7 @@ def test_refresh_and_out_of_order_visits_land_on_the_right_page(game_url, pool, 
         v.expect_at("/result")
         assert v.result() == result
         expect(v.page.locator("#guess")).to_have_count(0)
-        v.expect_header(3, POINTS[result.ai_colour], f"Round 1/{ROUNDS}")
+        v.expect_header(3, POINTS[result.ai_kind], f"Round 1/{ROUNDS}")
 
     v.next(last=False)
     scores = v.header()[:2]
@@ -441,12 +527,13 @@ def test_refresh_and_out_of_order_visits_land_on_the_right_page(game_url, pool, 
     v.expect_at("/attempt")
     v.expect_header(*scores, f"Round 2/{ROUNDS}")
     assert v.photo() == photo
-    v.open("/nope")  # an unknown path: home (the game is kept)
+    v.open("/nope")  # an unknown path: home (the game is kept, but home shows no game)
     v.expect_at("/")
-    v.expect_header(0, 0, "Ready?")
+    v.expect_no_game_header()
 
     v.open("/attempt")  # the game is still there, at round 2
     v.expect_at("/attempt")
+    v.expect_header(*scores, f"Round 2/{ROUNDS}")
     assert v.photo() == photo
     for n in range(2, ROUNDS + 1):
         v.choose(pool.answer(v.photo()))
@@ -468,9 +555,8 @@ def test_a_game_loads_nothing_from_outside_and_logs_no_errors(game_url, pool, vi
     v = visitor(game_url)
     v.start()
     for n in range(1, ROUNDS + 1):
-        v.choose(pool.aim(pool.answer(v.photo()), "danger"))
-        v.guess()
-        expect(v.page.locator("#top5 g.point")).to_have_count(5)
+        v.choose(pool.aim(pool.answer(v.photo()), "miss"))
+        check_top5(v, v.guess())
         v.next(last=n == ROUNDS)
     v.page.locator("#play").click()  # "Play again"
     v.expect_at("/attempt")
@@ -479,13 +565,22 @@ def test_a_game_loads_nothing_from_outside_and_logs_no_errors(game_url, pool, vi
     assert v.bad_responses == []
     assert v.failed_requests == []
     assert v.foreign_requests() == []
-    assert f"{game_url}/assets/bootstrap.min.css" in {u.split("?")[0] for u in v.requests}
-    styled = v.page.evaluate("""() => ({
-        sheets: [...document.styleSheets].map(s => s.href).filter(Boolean),
-        guess: getComputedStyle(document.querySelector('#guess')).backgroundColor,
-    })""")
+    assert {f"{game_url}/assets/bootstrap.min.css", f"{game_url}/assets/game.css"} <= {
+        u.split("?")[0] for u in v.requests}
+    # the exhibit's own stylesheet is what styles the guess button
+    styled = v.page.evaluate("""() => {
+        const sheets = [...document.styleSheets];
+        const own = sheets.filter(s => s.href && new URL(s.href).pathname === '/assets/game.css');
+        const look = () => getComputedStyle(document.querySelector('#guess')).backgroundColor;
+        const themed = look();
+        own.forEach(s => { s.disabled = true; });
+        const without = look();
+        own.forEach(s => { s.disabled = false; });
+        return {sheets: sheets.map(s => s.href).filter(Boolean), own: own.length, themed,
+                without};
+    }""")
     assert all(h.startswith(game_url + "/") for h in styled["sheets"]), styled
-    assert styled["guess"] == "rgb(25, 135, 84)", styled  # Bootstrap's btn-success applies
+    assert styled["own"] == 1 and styled["themed"] != styled["without"], styled
 
 
 # --- 5. a service down --------------------------------------------------------------------------
@@ -500,17 +595,22 @@ def test_without_the_explainer_the_game_plays_with_no_explanations(no_explainer_
                                                                    visitor):
     v = visitor(no_explainer_url)
     makes = v.start()
+    recap = []
     for n in range(1, ROUNDS + 1):
         photo = v.photo()
         answer = pool.answer(photo)
         v.choose(answer)
-        check_result(v.guess(), makes, photo, answer, answer)
+        result = v.guess()
+        check_result(result, makes, photo, answer, answer)
         expect(v.page.locator("#box-gradcam #overlay-missing")).to_have_text(
             "Explanation unavailable")
         expect(v.page.locator("#overlay")).to_have_count(0)
-        expect(v.page.locator("#top5 g.point")).to_have_count(5)
+        assert result.overlay is None
+        check_top5(v, result)
+        recap.append(result)
         v.next(last=n == ROUNDS)
     expect(v.page.locator("#final-you")).to_have_text(str(3 * ROUNDS))
+    check_recap(v, recap)
     v.assert_clean()
 
 
@@ -610,24 +710,41 @@ def test_a_game_played_in_the_browser_is_counted_and_kept_across_a_restart(
 
 def test_easy_mode_offers_four_choices_with_the_answer_and_scores_the_same(
         game_url, pool, visitor):
+    """Odd rounds the answer, even rounds another choice (of the same make where there is
+    one): kinds, points and the header follow the same rules as in expert mode."""
+    makes = sorted({c.make for c in pool.cars}, key=str.casefold)
     v = visitor(game_url)
     v.open("/")
     v.page.locator("#play-easy").click()
     v.expect_at("/attempt")
     expect(v.page.locator("#mode-label")).to_have_text("Easy")
     expect(v.page.locator("#make")).to_have_count(0)  # no expert pickers
+    expect(v.page.locator("#guess")).to_have_count(0)
+    you = ai = 0
     for n in range(1, ROUNDS + 1):
-        answer = pool.answer(v.photo())
+        label = f"Round {n}/{ROUNDS}"
+        v.expect_header(you, ai, label)
+        photo = v.photo()
+        answer = pool.answer(photo)
         buttons = v.page.locator("#choices button")
         expect(buttons).to_have_count(4)
+        assert [b.get_attribute("id") for b in buttons.all()] == [
+            f"choice-{i}" for i in range(4)]
         names = buttons.all_inner_texts()
         assert answer.class_name in names and len(set(names)) == 4
-        pick = answer.class_name if n % 2 else next(x for x in names if x != answer.class_name)
-        buttons.filter(has_text=pick).first.click()
+        others = sorted((pool.car(x) for x in names if x != answer.class_name),
+                        key=lambda c: c.make != answer.make)  # the same make first
+        picked = answer if n % 2 else others[0]
+        v.page.locator("#choices").get_by_role("button", name=picked.class_name,
+                                               exact=True).click()
         v.expect_at("/result")
         result = v.result()
-        assert result.you == pick and result.answer == answer.class_name
-        assert result.you_points == ("+3 exact" if n % 2 else result.you_points)
+        check_result(result, makes, photo, answer, picked)
+        you += POINTS[result.you_kind]
+        ai += POINTS[result.ai_kind]
+        v.expect_header(you, ai, label)
+        expect(v.page.locator("#mode-label")).to_have_text("Easy")
         v.next(last=n == ROUNDS)
     v.expect_at("/finish")
+    expect_verdict(v, you, ai)
     v.assert_clean()
