@@ -56,26 +56,27 @@ def save(stats: Stats, game_id: object, initials: str) -> tuple[str, str, bool]:
 
 def _slot(i: int) -> html.Div:
     return html.Div(className="initials-slot", children=[
-        html.Button("▲", id=f"initials-up-{i}", className="btn btn-outline-primary",
+        html.Button("▲", id=f"initials-up-{i}", className="btn",
                     **{"aria-label": _("Letter {n}: next").format(n=i + 1)}),
         html.Div(LETTERS[0], id=f"initials-letter-{i}", className="initials-letter",
                  **{"aria-live": "polite"}),
-        html.Button("▼", id=f"initials-down-{i}", className="btn btn-outline-primary",
+        html.Button("▼", id=f"initials-down-{i}", className="btn",
                     **{"aria-label": _("Letter {n}: previous").format(n=i + 1)}),
     ])
 
 
 def component(game_id: str) -> html.Div:
-    """The finish page's initials picker for the game ``game_id`` (a finished game's id)."""
-    return html.Div(id="initials", className="d-flex flex-column align-items-center", children=[
+    """The finish page's initials picker for the game ``game_id`` (a finished game's id): the
+    question and, once saved, the answer beside three letter slots and "Save"."""
+    return html.Div(id="initials", className="initials", children=[
         dcc.Store(id="initials-game", data=game_id),
-        html.P(_("Your initials for today's top 10?"), className="initials-ask"),
-        html.Div(className="d-flex align-items-center gap-4", children=[
-            *(_slot(i) for i in SLOTS),
-            dbc.Button(_("Save"), id="initials-save", color="success", size="lg",
-                       className="px-5 py-3 fs-2 ms-3"),
+        html.Div(className="initials-text", children=[
+            html.P(_("Your initials for today's top 10?"), className="initials-ask"),
+            html.Div(id="initials-saved", className="initials-saved",
+                     **{"aria-live": "polite"}),
         ]),
-        html.Div(id="initials-saved", className="mt-3 fs-4", **{"aria-live": "polite"}),
+        html.Div(className="initials-slots", children=[_slot(i) for i in SLOTS]),
+        dbc.Button(_("Save"), id="initials-save", color="success"),
     ])
 
 
@@ -102,4 +103,4 @@ def register(app: Dash, stats: Stats) -> None:
             raise PreventUpdate
         *counts, game_id = values
         message, colour, done = save(stats, game_id, initials_of(counts))
-        return dbc.Alert(message, color=colour, className="d-inline-block mb-0"), done
+        return dbc.Alert(message, color=colour, className="mb-0"), done

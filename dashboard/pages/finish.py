@@ -38,21 +38,22 @@ def layout(game: Game, beaten: float | None = None, picker: object = None) -> ht
     return html.Div(className=f"finish winner-{winner}", children=[
         *party,
         html.Div(className="finish-top", children=[
-            html.H1(_(VERDICTS[winner]), id="verdict", className="verdict"),
-            html.Div(className="final-score", children=[
-                html.Span([_("You"), " ", html.Strong(you, id="final-you")], className="you"),
-                html.Span("–"),
-                html.Span([html.Strong(ai, id="final-ai"), " ", _("AI")], className="ai"),
+            html.Div(className="finish-verdict", children=[
+                html.H1(_(VERDICTS[winner]), id="verdict", className="verdict"),
+                html.Div(className="final-score", children=[
+                    html.Span([_("You"), " ", html.Strong(you, id="final-you")],
+                              className="you"),
+                    html.Span("–"),
+                    html.Span([html.Strong(ai, id="final-ai"), " ", _("AI")], className="ai"),
+                ]),
+                html.P(_("You beat {share} of today's players.").format(share=percent(beaten))
+                       if beaten is not None else "", id="beaten-share", className="beaten"),
             ]),
-            html.P(_("You beat {share} of today's players.").format(share=percent(beaten))
-                   if beaten is not None else "", id="beaten-share", className="beaten"),
+            picker,
+            html.Button(_("Play again"), id="play", className="btn go play-again"),
         ]),
         html.Div(id="recap", className="recap", children=[
             _recap_card(number, played) for number, played in enumerate(game.rounds, start=1)]),
-        html.Div(className="finish-bottom", children=[
-            picker,
-            html.Button(_("Play again"), id="play", className="btn go"),
-        ]),
         html.Div(id="home-alert"),
     ])
 

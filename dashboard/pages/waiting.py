@@ -25,8 +25,7 @@ def register(app: Dash, nav: Navigator) -> None:
     @in_language
     def poll_for_game(polls: int | None, mode: str, session_id: str):
         if nav.runtime.take_game(session_id, mode) is not None:
-            page, header, _url, rendered = nav.render(session_id, ATTEMPT)
-            return page, header, rendered, rendered  # the URL is still the start page's
+            return nav.render(session_id, ATTEMPT)
         if (polls or 0) < PREPARE_GIVE_UP:
             raise PreventUpdate
         page, *rest = nav.render(session_id, HOME)
