@@ -59,7 +59,9 @@ def test_an_idle_game_asks_counts_down_and_gives_the_screen_to_the_next_visitor(
     expect(prompt).to_be_hidden()
     expect(prompt).to_be_visible(timeout=(IDLE_S + 2) * 1000)  # "Still playing?"
     expect(v.page.locator("#idle-countdown")).to_have_text(re.compile(rf"^[1-{COUNTDOWN_S}]$"))
-    prompt.locator("button").click()  # a touch: the game goes on where it was
+    # a touch on the button in the visitor's language (the other is not shown): the game goes
+    # on where it was
+    prompt.get_by_role("button", name="I'm still playing").click()
     expect(prompt).to_be_hidden()
     v.expect_at("/result")
     expect(v.page.locator("#score-you")).to_have_text("3")
@@ -74,7 +76,7 @@ def test_an_idle_game_asks_counts_down_and_gives_the_screen_to_the_next_visitor(
     assert [points for _, points in set(abandoned_games(stats_db)) - set(before)] == [3]
     expect(v.page.locator("#attract-slide img").first).to_be_visible()
     expect(v.page.locator("#attract")).to_contain_text("Touch to play")
-    expect(v.page.locator("#round-label")).to_have_text("Ready?")
+    v.expect_no_game_header()  # the next visitor sees no scores
 
     # the previous visitor's game is out of reach, even by URL, and a touch starts a new one
     v.open("/result")
@@ -120,6 +122,7 @@ def test_new_game_is_on_every_game_page_and_starts_afresh(kiosk_url, pool, visit
     new_game.click()
     v.expect_at("/attempt")
     v.expect_header(0, 0, f"Round 1/{ROUNDS}")
+    expect(v.page.locator("#mode-label")).to_have_text("Expert")  # the mode it replaced
     v.open("/")
-    expect(v.page.locator("#new-game")).to_have_count(0)  # not a game page
+    v.expect_no_game_header()  # not a game page: no scores, no "New game"
     v.assert_clean()
