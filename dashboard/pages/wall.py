@@ -88,7 +88,7 @@ def match_panel(title: str, match: Match, key: str) -> list:
         html.Div(className="wall-share d-flex justify-content-around gap-3", children=[
             _number(percent(match.human_wins), _("Humans"), "primary", f"{key}-human-wins"),
             _number(percent(match.ai_wins), _("AI"), "danger", f"{key}-ai-wins"),
-            _number(percent(match.draws), _("Draws"), "secondary", f"{key}-draws"),
+            _number(percent(match.draws), _("Draws"), "body-secondary", f"{key}-draws"),
         ]),
     ]
 
