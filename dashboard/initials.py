@@ -67,16 +67,13 @@ def _slot(i: int) -> html.Div:
 
 def component(game_id: str) -> html.Div:
     """The finish page's initials picker for the game ``game_id`` (a finished game's id): the
-    question and, once saved, the answer beside three letter slots and "Save"."""
+    question, three letter slots and "Save", and once saved the answer."""
     return html.Div(id="initials", className="initials", children=[
         dcc.Store(id="initials-game", data=game_id),
-        html.Div(className="initials-text", children=[
-            html.P(_("Your initials for today's top 10?"), className="initials-ask"),
-            html.Div(id="initials-saved", className="initials-saved",
-                     **{"aria-live": "polite"}),
-        ]),
+        html.P(_("Your initials for today's top 10?"), className="initials-ask"),
         html.Div(className="initials-slots", children=[_slot(i) for i in SLOTS]),
         dbc.Button(_("Save"), id="initials-save", color="success"),
+        html.Div(id="initials-saved", className="initials-saved", **{"aria-live": "polite"}),
     ])
 
 
