@@ -70,7 +70,8 @@ def overlay(played: Round, **kwargs) -> html.Img | html.Div:
     """Where the AI looked, or a plain placeholder when the explainer could not draw it."""
     if played.overlay:
         return image(played.overlay, _("Where the AI looked"), **kwargs)
-    return html.Div(_("Explanation unavailable"), id=kwargs.get("id", "overlay") + "-missing",
+    named = {"id": kwargs["id"] + "-missing"} if "id" in kwargs else {}  # ids stay unique
+    return html.Div(_("Explanation unavailable"), **named,
                     className="overlay-missing " + kwargs.get("className", ""))
 
 

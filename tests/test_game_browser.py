@@ -358,6 +358,9 @@ def check_recap(v: Visitor, results: list[Result]) -> None:
     answer, and both guesses with their kinds, colours and points as the result showed them."""
     cards = v.page.locator("#recap .recap-card")
     expect(cards).to_have_count(ROUNDS)
+    assert v.page.evaluate("""() => {  // element ids are the pages' contract: each one once
+        const ids = [...document.querySelectorAll("[id]")].map(e => e.id);
+        return ids.filter((id, i) => ids.indexOf(id) !== i); }""") == []
     for n, (card, result) in enumerate(zip(cards.all(), results, strict=True), start=1):
         assert card.locator(".recap-answer").text_content() == result.answer
         images = card.locator(".recap-img")

@@ -13,6 +13,7 @@ PATH = FINISH
 
 VERDICTS = {"you": N_("You win!"), "ai": N_("The AI wins!"), "draw": N_("It's a draw!")}
 CONFETTI = 24  # pieces falling when the visitor wins (assets/game.css animates them)
+COLOURS = ("var(--go)", "var(--you)", "var(--right)", "#f472b6")
 
 
 def _recap_card(number: int, played: Round) -> html.Div:
@@ -32,9 +33,12 @@ def layout(game: Game, beaten: float | None = None, picker: object = None) -> ht
     ``picker``: the initials that put the visitor on the wall."""
     you, ai = game.scores()
     winner = game.winner()
-    party = ([html.Div(className="confetti", **{"aria-hidden": "true"},
-                       children=[html.I() for _piece in range(CONFETTI)])]
-             if winner == "you" else [])
+    party = ([html.Div(className="confetti", **{"aria-hidden": "true"}, children=[
+        # spread over the width, falling one after another in a shuffled-looking order
+        html.I(style={"left": f"{3 + 92 * n / (CONFETTI - 1):.1f}%",
+                      "animationDelay": f"{(n * 7 % CONFETTI) * 0.07:.2f}s",
+                      "background": COLOURS[n % len(COLOURS)]})
+        for n in range(CONFETTI)])] if winner == "you" else [])
     return html.Div(className=f"finish winner-{winner}", children=[
         *party,
         html.Div(className="finish-top", children=[
