@@ -24,6 +24,7 @@ from tests.test_game_browser import (  # noqa: F401 - fixtures, used by name
     expect,
     guess_right,
     pool,
+    tab,
     visitor,
 )
 

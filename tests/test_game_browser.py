@@ -305,19 +305,26 @@ def browser() -> Iterator[sync_api.Browser]:
 
 
 @pytest.fixture
-def visitor(browser: sync_api.Browser) -> Iterator[Callable[[str], Visitor]]:
-    """Makes visitors (a fresh browser context each: its own tab, its own session)."""
+def tab(browser: sync_api.Browser) -> Iterator[Callable[..., sync_api.Page]]:
+    """Makes tabs: a fresh browser context each (its own session), ``options`` as
+    ``new_context`` takes them (viewport, touch, locale)."""
     contexts: list[sync_api.BrowserContext] = []
 
-    def new(base: str) -> Visitor:
-        context = browser.new_context(viewport=VIEWPORT)
+    def new(**options: object) -> sync_api.Page:
+        context = browser.new_context(**{"viewport": VIEWPORT, **options})
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
-        return Visitor(context.new_page(), base)
+        return context.new_page()
 
     yield new
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def visitor(tab: Callable[..., sync_api.Page]) -> Callable[[str], Visitor]:
+    """Makes visitors, each in a tab of their own."""
+    return lambda base: Visitor(tab(), base)
 
 
 def check_result(result: Result, makes: list[str], photo: str, answer: Car,

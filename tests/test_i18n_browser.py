@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the browser fixtures are imported from test_game_browser and used by name
 """German and English in real Chromium: a visitor whose browser prefers German plays a whole
 game in German on every page (no English text left on screen, car names as the model names
 them) and the game is recorded in German; ``?lang=`` sets the language on any URL and the
@@ -15,7 +16,7 @@ from sqlalchemy import create_engine, text
 
 from dashboard.i18n import catalog_path
 from tests.servers import dashboard
-from tests.test_game_browser import browser, pool  # noqa: F401 (fixtures)
+from tests.test_game_browser import browser, pool, tab  # noqa: F401 (fixtures)
 
 ROUNDS = 2
 TIMEOUT_MS = 20_000
@@ -45,23 +46,6 @@ def dash_url(model_server_url, explainer_url, image_server_url, stats_file) -> I
         yield url
 
 
-@pytest.fixture
-def tab(browser: sync_api.Browser):  # noqa: F811 (the imported fixture)
-    """A fresh tab in a browser that prefers ``locale`` (navigator.language and
-    Accept-Language)."""
-    contexts = []
-
-    def new(locale: str) -> sync_api.Page:
-        context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale=locale)
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        return context.new_page()
-
-    yield new
-    for context in contexts:
-        context.close()
-
-
 def in_german(page: sync_api.Page, *shown: str) -> None:
     """<html lang="de">, the German ``shown`` on screen, and no English text."""
     expect(page.locator("html")).to_have_attribute("lang", "de")
@@ -72,7 +56,7 @@ def in_german(page: sync_api.Page, *shown: str) -> None:
 
 
 def test_a_german_visitor_plays_a_whole_game_in_german(dash_url, tab, stats_file):
-    page = tab("de-DE")
+    page = tab(locale="de-DE")
     page.goto(dash_url + "/")
     expect(page.locator("#play-easy")).to_be_enabled()
     in_german(page, "Wer kennt Autos besser: du oder die KI?", "Leicht", "Profi")
@@ -101,7 +85,7 @@ def test_a_german_visitor_plays_a_whole_game_in_german(dash_url, tab, stats_file
 
 
 def test_lang_in_the_url_and_the_switch_set_the_language_and_a_reload_keeps_it(dash_url, tab):
-    page = tab("en-US")
+    page = tab(locale="en-US")
     page.goto(dash_url + "/?lang=de")
     expect(page.locator("#play")).to_be_enabled()
     in_german(page, "Profi")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +35,7 @@ from tests.test_game_browser import (  # noqa: F401 - fixtures, used by name
     expect,
     game_url,
     pool,
+    tab,
 )
 
 VIEWPORTS = {"1920x1080": {"width": 1920, "height": 1080},
@@ -117,26 +117,10 @@ def shots() -> Path | None:
     return path
 
 
-@pytest.fixture
-def tab(browser, request) -> Iterator[callable]:
-    """A fresh browser context (its own session) at a viewport; the tablet has touch."""
-    contexts = []
-
-    def new(size: str):
-        context = browser.new_context(viewport=VIEWPORTS[size], has_touch=size == TABLET)
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        return context.new_page()
-
-    yield new
-    for context in contexts:
-        context.close()
-
-
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("size", list(VIEWPORTS))
 def test_every_page_of_a_game_is_made_for_3_m(game_url, pool, tab, shots, size, mode):
-    v = Visitor(tab(size), game_url)
+    v = Visitor(tab(viewport=VIEWPORTS[size], has_touch=size == TABLET), game_url)
     look = Look(v.page, f"{size} {mode}", shots)
     large, width = size == LARGE, VIEWPORTS[size]["width"]
     v.open("/")

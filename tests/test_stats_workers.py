@@ -29,6 +29,7 @@ from tests.test_game_browser import (  # noqa: F401 - fixtures, used by name
     browser,
     expect,
     pool,
+    tab,
     visitor,
 )
 
