@@ -175,7 +175,7 @@ async def test_a_given_heatmap_is_drawn_over_http(explainer_url, photos, http):
         first, second = (await r.json())["explanations"]
     assert set(first) == {"overlay"} and {"class_name", "overlay"} <= set(second)
     expected = overlay.render(overlay.decode(photos[0], MAX_PIXELS), np.eye(7, dtype=np.float32),
-                              0.45, 90)
+                              Settings().alpha, Settings().jpeg_quality)
     assert base64.b64decode(first["overlay"]["b64"]) == expected
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.components import TITLE
+from dashboard.i18n import _, use
 from dashboard.pages.home import MISSING
 from tests.servers import closed_url, dashboard, free_port, model_server, service
 
@@ -269,7 +270,8 @@ class Visitor:
 
     def next(self, last: bool) -> None:
         button = self.page.locator("#next")
-        expect(button).to_have_text("See who won" if last else "Next round")
+        with use(self.page.locator("html").get_attribute("lang")):  # the page's language
+            expect(button).to_have_text(_("See who won") if last else _("Next round"))
         button.click()
         self.expect_at("/finish" if last else "/attempt")
 
@@ -695,7 +697,7 @@ def test_a_game_played_in_the_browser_is_counted_and_kept_across_a_restart(
             v.next(last=n == ROUNDS)
         ai = int(v.page.locator("#final-ai").inner_text())
         expect(v.page.locator("#beaten-share")).to_have_text("You beat 0% of today's players.")
-        for _ in range(2):  # initials, arcade style: "CAA"
+        for _click in range(2):  # initials, arcade style: "CAA"
             v.page.locator("#initials-up-0").click()
         expect(v.page.locator("#initials-letter-0")).to_have_text("C")
         v.page.locator("#initials-save").click()

@@ -40,6 +40,7 @@ from tests.test_game_browser import (  # noqa: F401 - fixtures, used by name
 
 VIEWPORTS = {"1920x1080": {"width": 1920, "height": 1080},
              "1280x800": {"width": 1280, "height": 800}}
+LOCALES = {"easy": "de-DE", "expert": "en-US"}  # the browser's language for each game
 LARGE = "1920x1080"  # the text sizes are set for the big screen, read from 3 m
 TABLET = "1280x800"  # a touch screen
 MODES = ("expert", "easy")
@@ -120,11 +121,15 @@ def shots() -> Path | None:
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("size", list(VIEWPORTS))
 def test_every_page_of_a_game_is_made_for_3_m(game_url, pool, tab, shots, size, mode):
-    v = Visitor(tab(viewport=VIEWPORTS[size], has_touch=size == TABLET), game_url)
-    look = Look(v.page, f"{size} {mode}", shots)
+    """Easy games are played in German (its texts run longer), expert ones in English."""
+    locale = LOCALES[mode]
+    v = Visitor(tab(viewport=VIEWPORTS[size], has_touch=size == TABLET, locale=locale),
+                game_url)
+    look = Look(v.page, f"{size} {mode} {locale}", shots)
     large, width = size == LARGE, VIEWPORTS[size]["width"]
     v.open("/")
     v.expect_at("/")
+    expect(v.page.locator("html")).to_have_attribute("lang", locale[:2])
     look.check("home", large)
     v.page.locator("#play" if mode == "expert" else "#play-easy").click()
     v.expect_at("/attempt")
