@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED = 1
 
-.PHONY: play demo test translations train evaluate bench bench-services bench-game bench-resilience model-server explainer \
+.PHONY: play kiosk demo test translations train evaluate bench bench-services bench-game bench-resilience model-server explainer \
         image-server setup system-deps lint clean
 
 # The German texts (gettext, Babel): the .po lives in the repository, the .mo is built here.
@@ -41,6 +41,9 @@ system-deps:
 
 play: setup  ## the whole game locally under supervisord: what dies or hangs is restarted; Ctrl-C stops all
 	$(PY) -m stack
+
+kiosk: setup  ## as `make play`, for the fair's big screen: the game and its attract screen only, no menu
+	DASHBOARD_KIOSK=1 $(PY) -m stack
 
 demo: setup  ## the AI's side of five rounds, in the terminal
 	$(PY) -m model.demo

@@ -22,7 +22,9 @@ from dashboard.settings import Settings
 from dashboard.stats import api, open_stats
 
 log = logging.getLogger("dashboard.access")
-PAGES = (home, attempt, result, finish, attract, wall)  # each has a PATH and a view
+# Each has a PATH and a view; those with a MENU label are in the header's menu, in this order.
+PAGES = (home, attempt, result, finish, attract, wall)
+KIOSK_PAGES = (home, attempt, result, finish, attract, wall)  # the wall: a second screen
 
 # The page around Dash's app. Besides Dash's own placeholders it carries what must work when
 # Dash itself cannot (the dashboard is restarting, a callback failed): the "One moment…"
@@ -113,9 +115,12 @@ def create_app(settings: Settings) -> dash.Dash:
     app.settings = settings
     app.index_string = index_page(settings)
     app.layout = lambda: shell(first_language(settings, flask.request))
-    nav = Navigator(runtime, scoreboard, {page.PATH: page.view for page in PAGES})
+    pages = [page for page in PAGES if not (settings.kiosk and page not in KIOSK_PAGES)]
+    menu = [] if settings.kiosk else [(page.PATH, page.MENU) for page in pages
+                                      if hasattr(page, "MENU")]
+    nav = Navigator(runtime, scoreboard, {page.PATH: page.view for page in pages}, menu)
     navigation.register(app, nav)
-    for page in PAGES:
+    for page in pages:
         if hasattr(page, "register"):
             page.register(app, nav)
     waiting.register(app, nav)

@@ -39,10 +39,20 @@ def language_switch() -> html.Button:
                        **{"aria-label": NAMES[other]})
 
 
-def header(game: Game | None) -> html.Div:
+def menu(links: list[tuple[str, str]], here: str | None) -> html.Nav:
+    """The pages outside the game, each a link (``label`` translated here)."""
+    return html.Nav(id="menu", className="menu", **{"aria-label": _("Pages")}, children=[
+        dcc.Link(_(label), href=path, className="menu-link" + (" here" if path == here else ""))
+        for path, label in links])
+
+
+def header(game: Game | None, links: list[tuple[str, str]] = (), here: str | None = None,
+           ) -> html.Div:
     """The title and the language switch; during a game also the scores, the mode, the round
-    and a way out ("New game")."""
+    and a way out ("New game"); outside a game, the menu of ``links`` (none in kiosk mode)."""
     items: list = [html.Div(_(TITLE), className="site-title me-auto")]
+    if game is None and links:
+        items.append(menu(list(links), here))
     if game is not None:
         you, ai = game.scores()
         number = min(game.current + 1, len(game.rounds))

@@ -15,6 +15,8 @@ POINTS_EXACT = 3
 HOME, ATTEMPT, RESULT, FINISH = "/", "/attempt", "/result", "/finish"
 ATTRACT = "/attract"  # the kiosk's screen between visitors
 STATS = "/stats"  # Humans vs AI on the wall
+UPLOAD, EXPLORE, MODEL = "/upload", "/explore", "/model"  # the AI outside the game
+OPEN_PAGES = (HOME, ATTRACT, STATS, UPLOAD, EXPLORE, MODEL)  # open whatever a game's state
 EXPERT, EASY = "expert", "easy"  # make then model; or one of four choices
 MODES = (EXPERT, EASY)
 CHOICES = 4
@@ -128,7 +130,7 @@ class Game:
 
 def route(game: Game | None, path: str | None) -> str:
     """Where a request for ``path`` lands: out-of-order visits go to the page the state allows."""
-    if path in (HOME, ATTRACT, STATS):
+    if path in OPEN_PAGES:
         return path
     if game is not None and path in GAME_PAGES:
         return game.page()

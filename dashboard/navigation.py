@@ -16,7 +16,7 @@ from dash import Dash, Input, Output, State, clientside_callback, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import components
-from dashboard.game import ATTEMPT, ATTRACT, EASY, EXPERT, HOME, STATS, Game, route
+from dashboard.game import ATTEMPT, ATTRACT, EASY, EXPERT, GAME_PAGES, HOME, Game, route
 from dashboard.i18n import LANGUAGES, in_language, use
 from dashboard.runtime import Runtime
 from dashboard.scoreboard import Scoreboard
@@ -29,26 +29,34 @@ RENDERED = Output("rendered", "data", allow_duplicate=True)
 NAV = (PAGE, HEADER, URL, RENDERED)
 LANGUAGE = State("language", "data")  # the last argument of every callback that renders text
 SESSION = State("session", "data")
-OUTSIDE_GAME = (HOME, ATTRACT, STATS)  # pages whose header shows no game
 
 
 class Navigator:
-    """Renders the page a session's game allows; ``pages`` maps each route to its view."""
+    """Renders the page a session's game allows. ``pages`` maps each path this app serves to
+    its view (a path it does not serve, like the explorer's in kiosk mode, shows the start
+    page); ``menu`` is the header's (path, label) links outside a game."""
 
     def __init__(self, runtime: Runtime, scoreboard: Scoreboard,
-                 pages: dict[str, Callable[[Navigator, Game | None], Any]]) -> None:
+                 pages: dict[str, Callable[[Navigator, Game | None], Any]],
+                 menu: list[tuple[str, str]]) -> None:
         self.runtime = runtime
         self.scoreboard = scoreboard
         self.store = runtime.store
         self.pages = pages
+        self.menu = menu
 
     def render(self, session_id: str, pathname: str | None) -> tuple:
         """(page, header, URL, rendered) for a visit to ``pathname``: the page the game's
         state allows, and its path."""
         game = self.store.get(session_id)
         target = route(game, pathname)
+        if target not in self.pages:
+            target = HOME
         page = self.pages[target](self, game)
-        header = components.header(None if target in OUTSIDE_GAME else game)
+        if target in GAME_PAGES:
+            header = components.header(game)
+        else:
+            header = components.header(None, [] if target == ATTRACT else self.menu, target)
         return page, header, target, target
 
     def visit(self, session_id: str, pathname: str | None) -> tuple:

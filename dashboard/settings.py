@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     # gunicorn worker processes. Each has its own event loop and games prepared ahead; they
     # share only the game store and the statistics database, so any count plays the same.
     workers: int = Field(1, ge=1, le=16, description="gunicorn worker processes")
+    # The fair's big screen: the game and its attract screen only, no menu (`make kiosk`).
+    kiosk: bool = False
     # The language a visitor starts in ("en" or "de"); empty: the browser's preference.
     language: Literal["", "en", "de"] = ""
     log_level: str = "INFO"

@@ -9,6 +9,7 @@ from dashboard.game import HOME, POINTS_EXACT, POINTS_MAKE, Game
 from dashboard.i18n import N_, _, in_language, ngettext
 from dashboard.navigation import LANGUAGE, Navigator
 
+MENU = N_("Play")
 PATH = HOME
 
 QUESTION = N_("Who knows cars better: you or the AI?")

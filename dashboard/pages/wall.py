@@ -17,10 +17,11 @@ from dash.exceptions import PreventUpdate
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.game import STATS, Game
-from dashboard.i18n import _, decimal, in_language, ngettext, percent
+from dashboard.i18n import N_, _, decimal, in_language, ngettext, percent
 from dashboard.navigation import LANGUAGE, Navigator
 from dashboard.stats import CarMisses, Stats, TopEntry
 
+MENU = N_("Humans vs AI")
 PATH = STATS
 
 log = logging.getLogger(__name__)

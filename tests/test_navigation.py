@@ -1,0 +1,57 @@
+"""The header's menu and kiosk mode, through the real app's URL callback (Flask's test
+client, the request guard included): outside a game the menu links the pages anyone may
+open; with DASHBOARD_KIOSK=1 there is no menu, and a page the kiosk does not serve shows the
+start page."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dashboard.settings import Settings
+from tests.servers import closed_url
+from tests.test_wall import call
+
+SESSION = "0123456789abcdef0123456789abcdef"
+
+
+def app(tmp_path: Path, **settings):
+    from dashboard.app import create_app
+
+    return create_app(Settings(model_url=closed_url(), explainer_url=closed_url(),
+                               image_server_url=closed_url(), ready_games=0,
+                               store_url="memory:",
+                               database_url=f"sqlite:///{tmp_path}/stats.sqlite3", **settings))
+
+
+def visit(dash_app, path: str) -> dict:
+    status, body = call(dash_app, "page.children", {
+        "url.pathname": path, "url.search": "", "rendered.data": None,
+        "session.data": SESSION, "language.data": "en"})
+    assert status == 200
+    return body["response"]
+
+
+def links(response: dict) -> list[str]:
+    shown = json.dumps(response["header"])
+    return [href for href in ("/", "/stats", "/upload", "/explore", "/model")
+            if f'"href": "{href}"' in shown]
+
+
+@pytest.mark.parametrize("kiosk", [False, True])
+def test_the_menu_outside_a_game_and_none_in_kiosk_mode(tmp_path, kiosk):
+    dash_app = app(tmp_path, kiosk=kiosk)
+    home = visit(dash_app, "/")
+    assert links(home) == ([] if kiosk else ["/", "/stats"])
+    assert ('"id": "menu"' in json.dumps(home["header"])) is not kiosk
+    wall = visit(dash_app, "/stats")  # the wall: a second screen, open in kiosk mode too
+    assert '"id": "wall"' in json.dumps(wall["page"])
+    attract = visit(dash_app, "/attract")  # a screensaver: no menu
+    assert links(attract) == []
+
+
+def test_a_page_this_app_does_not_serve_shows_the_start_page(tmp_path):
+    response = visit(app(tmp_path, kiosk=True), "/upload")
+    assert response["url"]["pathname"] == "/"
+    assert '"id": "play"' in json.dumps(response["page"])
