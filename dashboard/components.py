@@ -134,15 +134,16 @@ def guess_line(who: str, guess: Car | None, answer: Car, id_: str) -> html.Div:
     ])
 
 
-def top5(played: Round) -> html.Div:
-    """The AI's five best guesses as bars on a full 0–100 % scale, the answer marked. Plain
-    HTML: nothing to load on the first result."""
+def top5(top: list[tuple[Car, float]], answer: Car | None = None, id_: str = "top5",
+         ) -> html.Div:
+    """The AI's best guesses as bars on a full 0–100 % scale, the ``answer`` marked when
+    known. Plain HTML: nothing to load on the first result."""
     rows = []
-    for car, score in played.ai_top:
-        answer = car.class_name == played.answer.class_name
-        rows.append(html.Div(className="top5-row" + (" top5-answer" if answer else ""), children=[
+    for car, score in top:
+        right = answer is not None and car.class_name == answer.class_name
+        rows.append(html.Div(className="top5-row" + (" top5-answer" if right else ""), children=[
             html.Div([car.class_name, *([html.Span(" ✔ " + _("the answer"),
-                                                   className="top5-mark")] if answer else [])],
+                                                   className="top5-mark")] if right else [])],
                      className="top5-label"),
             html.Div(className="top5-track", children=html.Div(
                 className="top5-bar", style={"width": f"{score * 100:.1f}%"})),
@@ -150,7 +151,7 @@ def top5(played: Round) -> html.Div:
         ]))
     scale = html.Div(className="top5-scale", **{"aria-hidden": "true"},
                      children=[html.Span(percent(tick)) for tick in (0, 0.25, 0.5, 0.75, 1)])
-    return html.Div(id="top5", className="top5",
+    return html.Div(id=id_, className="top5",
                     children=[*rows, html.Div(className="top5-row", children=[
                         html.Div(className="top5-label"), scale, html.Div(
                             className="top5-value")])])

@@ -49,7 +49,7 @@ def layout(game: Game, share: float | None = None) -> html.Div:
             ]),
             html.Div(id="box-top5", className="top5-box", children=[
                 html.H2(_("The AI's top 5"), className="box-title"),
-                components.top5(played),
+                components.top5(played.ai_top, played.answer),
             ]),
             html.Button(_("See who won") if last else _("Next round"), id="next",
                         className="btn go"),
