@@ -24,6 +24,7 @@ from alembic import command
 from alembic.config import Config
 from flask import Blueprint, jsonify, request
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     DateTime,
     Engine,
@@ -248,6 +249,17 @@ class RoundRow(Base):
     game: Mapped[GameRow] = relationship(back_populates="rounds")
 
 
+class UploadVerdictRow(Base):
+    """/upload: a visitor's own photo, the AI's top-1 for it and whether the visitor says it
+    was right. The photo itself is not kept here."""
+    __tablename__ = "upload_verdicts"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # one verdict per upload
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    ai_guess: Mapped[str] = mapped_column(String(255))
+    right: Mapped[bool] = mapped_column(Boolean)
+
+
 # ---- opening: one engine per process, migrated under a lock --------------------------------
 
 def open_stats(url: str) -> Stats:
@@ -433,6 +445,27 @@ class Stats:
                  .limit(n))
         with Session(self.engine) as session:
             return [TopEntry(*row) for row in session.execute(query)]
+
+    def record_upload_verdict(self, upload_id: str, ai_guess: str, right: bool,
+                              at: datetime | None = None) -> bool:
+        """/upload's "Was the AI right?": stored once per upload; True if stored now."""
+        _check_text("upload_id", upload_id, 64)
+        _check_text("ai_guess", ai_guess)
+
+        def work(session: Session) -> bool:
+            if session.get(UploadVerdictRow, upload_id) is not None:
+                return False
+            session.add(UploadVerdictRow(id=upload_id, at=at or datetime.now(UTC),
+                                         ai_guess=ai_guess, right=bool(right)))
+            return True
+        return self._write(work)
+
+    def upload_verdicts(self) -> dict[str, int]:
+        """How visitors judged the AI on their own photos: {"right": n, "wrong": n}."""
+        query = select(func.count(), func.sum(case((UploadVerdictRow.right, 1), else_=0)))
+        with Session(self.engine) as session:
+            total, right = session.execute(query).one()
+        return {"right": int(right or 0), "wrong": int(total) - int(right or 0)}
 
     def fooling(self, n: int = 5) -> Fooling:
         """The cars most often guessed wrong, by visitors (answered rounds) and by the AI."""
