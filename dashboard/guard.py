@@ -81,6 +81,10 @@ PROPS: dict[tuple[str, str], Check] = {
     ("prepare-mode", "data"): lambda value: value in MODES,
     ("language", "data"): lambda value: value is None or value in LANGUAGES,  # None: English
     ("url", "search"): _text(256),
+    # /explore (pages/explore.py): the make filter, and the batch on screen (its tiles are
+    # n_clicks: the batch comes from the store by the tile's number)
+    ("explore-make", "value"): _text(100),
+    ("explore-batch", "data"): lambda value: value is None or is_game_id(value),
 }
 ANY_ID_PROPS: dict[str, Check] = {"n_clicks": _count, "n_intervals": _count}
 

@@ -63,6 +63,13 @@ async def prepare_game(services: Services, manifest: Manifest, rounds: int,
     """Raises ``model.client.ModelError`` when the AI cannot answer, ``ServiceError`` when
     too few photos load."""
     candidates = rng.sample(manifest.photos, len(manifest.photos))
+    return await prepare_rounds(services, manifest, candidates, rounds, rng)
+
+
+async def prepare_rounds(services: Services, manifest: Manifest, candidates: list[PoolPhoto],
+                         rounds: int, rng: random.Random) -> Game:
+    """``rounds`` of the ``candidates`` (in their order) with the AI's answers: the game's
+    preparation, and the explorer's batches (pages/explore.py) drawn from one make."""
     chosen = await fetch_photos(services.images, candidates, rounds)
     photos = [data for _, data in chosen]
     cams = await services.model.gradcam(photos)

@@ -14,6 +14,7 @@ import asyncio
 import concurrent.futures
 import logging
 import random
+import secrets
 import threading
 import time
 from collections import deque
@@ -25,7 +26,7 @@ import aiohttp
 
 from dashboard.clients import ExplainerClient, ImageServerClient, Manifest, ServiceError
 from dashboard.game import Car, Game, Round
-from dashboard.prepare import Services, prepare_game
+from dashboard.prepare import Services, prepare_game, prepare_rounds
 from dashboard.settings import Settings
 from dashboard.store import GameStore, open_store
 from model.client import ModelClient, ModelError
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 NOT_READY = (ModelError, ServiceError, TimeoutError)
 SERVICES = ("model", "images", "explainer")  # the back-ends, as the home page names them
+EXPLORE_KEY = "explore-"  # + session id: the store's key for the session's explorer batch
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ class Runtime:
         self._manifest: Manifest | None = None
         self.health = Health()
         self._checked = False  # no health check has finished yet
+        self._exploring: dict[str, asyncio.Task] = {}  # the explorer's batches, per session
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="dashboard-io",
                                         daemon=True)
@@ -94,6 +97,7 @@ class Runtime:
         self._tasks = [asyncio.create_task(self._watch_health())]
         self._tasks += [asyncio.create_task(self._keep_ready())
                         for _ in range(s.prepare_concurrency)]
+        self._explore_slots = asyncio.Semaphore(s.prepare_concurrency)
 
     # --- the loop's own work ---
 
@@ -224,11 +228,64 @@ class Runtime:
     def ready_games(self) -> int:
         return len(self._ready)
 
+    # --- /explore (pages/explore.py): batches of pool photos with the AI's answers ---
+
+    def explore(self, session_id: str, make: str | None, size: int) -> str:
+        """Start preparing a batch of ``size`` pool photos (of ``make`` only, if given) for
+        the session and return its id at once. The page polls ``explored`` for it: the batch
+        lands in the game store, so every worker can show it. A batch the session asked for
+        before in this process is given up."""
+        batch_id = secrets.token_hex(8)  # a Game id: guard.is_game_id
+        self._loop.call_soon_threadsafe(self._start_exploring, session_id, make, size, batch_id)
+        return batch_id
+
+    def explore_makes(self) -> list[str] | None:
+        """The makes with photos in the pool, A to Z; None if the manifest cannot be had
+        within the render budget."""
+        if self._manifest is None:
+            try:
+                self._call(self._manifest_once(), timeout=self.settings.render_budget)
+            except NOT_READY:
+                return None
+        assert self._manifest is not None
+        return sorted({p.answer.make for p in self._manifest.photos})
+
+    def explored(self, session_id: str) -> Game | None:
+        """The session's latest batch to be ready (its rounds are the photos), if any."""
+        return self.store.get(EXPLORE_KEY + session_id)
+
+    def _start_exploring(self, session_id: str, make: str | None, size: int,
+                         batch_id: str) -> None:
+        if (before := self._exploring.pop(session_id, None)) is not None:
+            before.cancel()
+        task = asyncio.create_task(self._explore(session_id, make, size, batch_id))
+        self._exploring[session_id] = task
+        task.add_done_callback(lambda done: self._exploring.pop(session_id, None)
+                               if self._exploring.get(session_id) is done else None)
+
+    async def _explore(self, session_id: str, make: str | None, size: int,
+                       batch_id: str) -> None:
+        """At most ``prepare_concurrency`` batches at once, beside the games: a crowd of
+        explorers queues here instead of flooding the model."""
+        async with self._explore_slots:
+            try:
+                manifest = await self._manifest_once()
+                photos = [p for p in manifest.photos if make is None or p.answer.make == make]
+                batch = await prepare_rounds(self.services, manifest,
+                                             self._rng.sample(photos, len(photos)),
+                                             min(size, len(photos)), self._rng)
+            except NOT_READY as exc:
+                log.warning("could not prepare a batch to explore", extra={"error": str(exc)})
+                return
+        batch.id = batch_id
+        await asyncio.to_thread(self.store.put, EXPLORE_KEY + session_id, batch)
+
     def close(self) -> None:
         async def shut() -> None:
-            for task in self._tasks:
+            tasks = [*self._tasks, *self._exploring.values()]
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
             await self._session.close()
 
         self._call(shut(), timeout=5)
