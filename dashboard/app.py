@@ -15,7 +15,17 @@ from dashboard import guard, initials, navigation
 from dashboard.components import TITLE, shell
 from dashboard.i18n import LANGUAGES, N_, _, negotiate, use
 from dashboard.navigation import Navigator, asked_language
-from dashboard.pages import attempt, attract, explore, finish, home, result, waiting, wall
+from dashboard.pages import (
+    attempt,
+    attract,
+    explore,
+    finish,
+    home,
+    result,
+    upload,
+    waiting,
+    wall,
+)
 from dashboard.runtime import Runtime
 from dashboard.scoreboard import Scoreboard
 from dashboard.settings import Settings
@@ -23,7 +33,7 @@ from dashboard.stats import api, open_stats
 
 log = logging.getLogger("dashboard.access")
 # Each has a PATH and a view; those with a MENU label are in the header's menu, in this order.
-PAGES = (home, attempt, result, finish, attract, wall, explore)
+PAGES = (home, attempt, result, finish, attract, wall, explore, upload)
 KIOSK_PAGES = (home, attempt, result, finish, attract, wall)  # the wall: a second screen
 
 # The page around Dash's app. Besides Dash's own placeholders it carries what must work when
@@ -162,7 +172,8 @@ def create_app(settings: Settings) -> dash.Dash:
         })
         return response
 
-    guard.install(app, settings.max_request_bytes)  # after clock_in: its refusals are logged too
+    # After clock_in: its refusals are logged too.
+    guard.install(app, settings.max_request_bytes, settings.max_upload_bytes)
     return app
 
 

@@ -85,7 +85,15 @@ PROPS: dict[tuple[str, str], Check] = {
     # n_clicks: the batch comes from the store by the tile's number)
     ("explore-make", "value"): _text(100),
     ("explore-batch", "data"): lambda value: value is None or is_game_id(value),
+    # /upload (pages/upload.py): the photo as a data: URL (its size is capped per request
+    # below, by LARGE_INPUTS), and the upload whose AI answer the visitor judges.
+    ("upload-file", "data"): lambda value: value is None or isinstance(value, str),
+    ("upload-id", "data"): is_game_id,
+    ("upload-top1", "data"): _text(255),
 }
+# Inputs that carry a file: only a callback reading one of these may send a body larger than
+# the cap on every other request, up to the upload cap.
+LARGE_INPUTS = {("upload-file", "data")}
 ANY_ID_PROPS: dict[str, Check] = {"n_clicks": _count, "n_intervals": _count}
 
 
@@ -148,17 +156,28 @@ def json_error(status: int, message: str, **extra: str) -> flask.Response:
     return response
 
 
-def install(app: dash.Dash, max_body_bytes: int) -> None:
-    """Check callback bodies before Dash, cap every body, answer every error as JSON."""
+def takes_a_file(body: dict, callback_map: dict[str, dict]) -> bool:
+    """Does the (checked) callback ``body`` names read one of ``LARGE_INPUTS``?"""
+    return any((item["id"], item["property"]) in LARGE_INPUTS
+               for item in callback_map[body["output"]]["inputs"])
+
+
+def install(app: dash.Dash, max_body_bytes: int, max_upload_bytes: int | None = None) -> None:
+    """Check callback bodies before Dash, cap every body, answer every error as JSON. A
+    callback that takes a file (``LARGE_INPUTS``) may send up to ``max_upload_bytes``; every
+    other request stays under ``max_body_bytes``."""
     server = app.server
     server.config["MAX_CONTENT_LENGTH"] = max_body_bytes
+    upload_cap = max(max_body_bytes, max_upload_bytes or 0)
 
     @server.before_request
     def check_request() -> flask.Response | None:
         if flask.request.path != CALLBACK_PATH or flask.request.method != "POST":
             return None
+        flask.request.max_content_length = upload_cap  # which callback it is: in the body
         try:
-            body = json.loads(flask.request.get_data(cache=True))
+            data = flask.request.get_data(cache=True)
+            body = json.loads(data)
             check_callback(body, app.callback_map)
         except BadCallback as exc:
             return json_error(400, str(exc), **({"reset": "session"} if exc.reset else {}))
@@ -166,6 +185,8 @@ def install(app: dash.Dash, max_body_bytes: int) -> None:
             return json_error(400, "the body must be JSON")
         except OSError:  # the client sent less than it announced (socket timeout)
             return json_error(408, "the request body did not arrive in time")
+        if len(data) > max_body_bytes and not takes_a_file(body, app.callback_map):
+            return json_error(413, "Request Entity Too Large")
         return None
 
     @server.errorhandler(HTTPException)

@@ -29,7 +29,7 @@ from dashboard.game import Car, Game, Round
 from dashboard.prepare import Services, prepare_game, prepare_rounds
 from dashboard.settings import Settings
 from dashboard.store import GameStore, open_store
-from model.client import ModelClient, ModelError
+from model.client import GradCam, ModelClient, ModelError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -224,6 +224,25 @@ class Runtime:
     def showcase(self) -> list[Round]:
         """Rounds for the attract screen: photos with the AI's guess and where it looked."""
         return list(self._reel.rounds) if self._reel else []
+
+    # --- /upload (pages/upload.py): a visitor's own photo ---
+
+    def classify(self, model_jpeg: bytes, preview_jpeg: bytes) -> tuple[GradCam, bytes | None]:
+        """The AI's top-5 for a visitor's photo and, drawn on ``preview_jpeg``, where it looked
+        (None when the explainer could not draw it). Waits at most the two calls' timeouts;
+        raises one of ``NOT_READY`` when the model does not answer in that time."""
+        return self._call(self._classify(model_jpeg, preview_jpeg),
+                          timeout=2 * self.settings.request_timeout)
+
+    async def _classify(self, model_jpeg: bytes, preview_jpeg: bytes,
+                        ) -> tuple[GradCam, bytes | None]:
+        cam = (await self.services.model.gradcam([model_jpeg]))[0]
+        try:
+            overlay = (await self.services.explainer.draw([preview_jpeg], [cam.heatmap]))[0]
+        except ServiceError as exc:
+            log.warning("no explanation for an uploaded photo", extra={"error": str(exc)})
+            overlay = None
+        return cam, overlay
 
     def ready_games(self) -> int:
         return len(self._ready)

@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     idle_seconds: float = Field(60, gt=0)
     idle_countdown_seconds: float = Field(10, ge=0)
     max_request_bytes: int = Field(1024 * 1024, gt=0, description="the largest request body")
+    # /upload: a photo of up to 10 MB arrives base64-encoded (4/3 as large) in one callback
+    # body; only the callback that takes it may send this much (guard.py).
+    max_upload_bytes: int = Field(14 * 1000 * 1000, gt=0, description="the upload's body")
+    # A directory to keep visitors' uploaded photos in; unset: they are never written down.
+    keep_uploads: Path | None = None
     # The game store: "" is the embedded on-disk store in store_dir (survives restarts, shared
     # by the workers of one machine); "memory:" keeps games in the process (tests).
     store_url: str = ""

@@ -1,0 +1,177 @@
+"""``/upload``: a visitor's own photo. Drop it, choose it or take it with a phone's camera;
+the AI's top 5, its make's share, where it looked, and "Was the AI right?" for the statistics.
+
+The photo travels as a ``data:`` URL in one callback body (guard.py lets only this callback
+send that much). A file over ``photos.MAX_BYTES`` is refused in the browser before it is sent;
+everything else is checked by ``dashboard.photos``. The photo is kept only if
+``DASHBOARD_KEEP_UPLOADS`` names a directory.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+from pathlib import Path
+
+from dash import Dash, Input, Output, State, clientside_callback, ctx, dcc, html
+from dash.exceptions import PreventUpdate
+from sqlalchemy.exc import SQLAlchemyError
+
+from dashboard import components, photos
+from dashboard.game import UPLOAD, Car, Game
+from dashboard.i18n import N_, _, in_language, percent
+from dashboard.navigation import LANGUAGE, Navigator
+from dashboard.runtime import NOT_READY
+from model.client import GradCam
+
+MENU = N_("Your photo")
+PATH = UPLOAD
+
+log = logging.getLogger(__name__)
+UNSURE = 0.3  # a top probability below this: likely not one of the cars the AI knows
+
+# In the browser: a file too large to send is refused there, with the page's message;
+# anything else is handed to the server through the ``upload-file`` store.
+CHECK_SIZE = """function (contents, limits) {
+    if (!contents) { return [window.dash_clientside.no_update, window.dash_clientside.no_update]; }
+    const data = contents.slice(contents.indexOf(',') + 1);
+    if (data.length * 3 / 4 > limits.max_bytes) { return [null, limits.too_big]; }
+    return [contents, window.dash_clientside.no_update];
+}"""
+
+
+def layout() -> html.Div:
+    return html.Div(className="upload", children=[
+        dcc.Store(id="upload-file"),
+        dcc.Store(id="upload-limits", data={"max_bytes": photos.MAX_BYTES,
+                                            "too_big": _(photos.TOO_BIG)}),
+        html.Div(className="upload-side", children=[
+            html.H1(_("Your photo: which car is it?"), className="upload-title"),
+            # Inside a <label>: its file input is named by the text, and a tap on it opens
+            # the chooser (or the camera) natively; the drop zone takes dropped files.
+            html.Label(dcc.Upload(
+                id="upload-photo", accept="image/*", disable_click=True,
+                className="upload-drop", className_active="upload-drop active",
+                children=html.Div([
+                    html.Span(_("Drop a photo of a car here"), className="upload-how"),
+                    html.Span(_("or tap to choose one or take one"), className="upload-or"),
+                ])), className="upload-label"),
+            html.P(_("JPEG, PNG or WebP, at most 10 MB. Your photo is not kept."),
+                   className="upload-rules"),
+            html.Div(id="upload-message", role="alert", className="upload-message"),
+        ]),
+        dcc.Loading(type="circle", parent_className="upload-loading",
+                    children=html.Div(id="upload-answer", className="upload-answer")),
+    ])
+
+
+def view(nav: Navigator, game: Game | None) -> html.Div:
+    return layout()
+
+
+def cars_of(top: GradCam, cars: list[Car] | None) -> list[tuple[Car, float]]:
+    """The model's top 5 as cars (their makes from the class list); a class the list lacks
+    (it could not be had) is shown by its name alone."""
+    known = {car.class_name: car for car in cars or []}
+    return [(known.get(name) or Car(name, "", name, 0), score)
+            for name, score in zip(top.prediction.classes, top.prediction.scores, strict=True)]
+
+
+def make_share(top: list[tuple[Car, float]]) -> float:
+    """The top-1's make: its probability summed over that make's models in the top 5 (the
+    model reports five classes, so this is at least the make's whole share)."""
+    make = top[0][0].make
+    return sum(score for car, score in top if car.make == make) if make else top[0][1]
+
+
+def answer(upload: photos.Upload, cam: GradCam, overlay: bytes | None,
+           cars: list[Car] | None, upload_id: str) -> html.Div:
+    top = cars_of(cam, cars)
+    best, score = top[0]
+    notes = []
+    if best.make:
+        notes.append(html.P(_("Make {make}: {share}").format(
+            make=best.make, share=percent(make_share(top))), id="upload-make",
+            className="upload-note"))
+    if score < UNSURE:
+        notes.append(html.P(_("The AI is unsure: it only knows these {count} cars, from photos "
+                              "like the ones in the game.").format(count=len(cars or []) or 196),
+                            id="upload-unsure", className="upload-note unsure"))
+    if overlay:
+        looked = components.image(overlay, _("Where the AI looked"), id="upload-overlay",
+                                  className="upload-img")
+    else:
+        looked = html.Div(_("Explanation unavailable"), id="upload-overlay-missing",
+                          className="overlay-missing upload-img")
+    return html.Div(className="upload-result", children=[
+        dcc.Store(id="upload-id", data=upload_id),
+        dcc.Store(id="upload-top1", data=best.class_name),
+        html.Div(className="upload-images", children=[
+            html.Figure(className="upload-figure", children=[
+                components.image(upload.preview_jpeg, _("Your photo"), id="upload-preview",
+                                 className="upload-img"),
+                html.Figcaption(_("Your photo"))]),
+            html.Figure(className="upload-figure", children=[
+                looked, html.Figcaption(_("Where the AI looked"))]),
+        ]),
+        components.gradcam_legend(),
+        html.Div(className="upload-verdict-row", children=[
+            html.Div(className="top5-box", children=[
+                html.H2(_("The AI's top 5"), className="box-title"),
+                components.top5(top, id_="upload-top5"), *notes]),
+            html.Div(id="upload-verdict", className="upload-verdict", children=[
+                html.H2(_("Was the AI right?"), className="box-title"),
+                html.Button(_("Yes"), id="upload-yes", className="btn go"),
+                html.Button(_("No"), id="upload-no", className="btn btn-outline-light"),
+            ]),
+        ]),
+    ])
+
+
+def keep(directory: Path | None, upload_id: str, data: bytes) -> None:
+    """Only where the stand says so (``DASHBOARD_KEEP_UPLOADS``)."""
+    if directory is not None:
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / f"{upload_id}.jpg").write_bytes(data)
+
+
+def register(app: Dash, nav: Navigator) -> None:
+    clientside_callback(CHECK_SIZE, Output("upload-file", "data"),
+                        Output("upload-message", "children", allow_duplicate=True),
+                        Input("upload-photo", "contents"), State("upload-limits", "data"),
+                        prevent_initial_call=True)
+
+    @app.callback(Output("upload-answer", "children"),
+                  Output("upload-message", "children", allow_duplicate=True),
+                  Input("upload-file", "data"), LANGUAGE, prevent_initial_call=True)
+    @in_language
+    def classify(contents: str | None):
+        if not contents:
+            raise PreventUpdate
+        try:
+            upload = photos.prepare(photos.from_data_url(contents))
+        except photos.PhotoRefused as refused:
+            return None, _(str(refused))
+        try:
+            cam, overlay = nav.runtime.classify(upload.model_jpeg, upload.preview_jpeg)
+        except NOT_READY as exc:
+            log.warning("an uploaded photo was not classified", extra={"error": str(exc)})
+            return None, _("The AI is taking a short break. Please try again in a moment.")
+        upload_id = secrets.token_hex(8)
+        keep(nav.runtime.settings.keep_uploads, upload_id, upload.model_jpeg)
+        return answer(upload, cam, overlay, nav.runtime.cars(), upload_id), None
+
+    @app.callback(Output("upload-verdict", "children"), Input("upload-yes", "n_clicks"),
+                  Input("upload-no", "n_clicks"), State("upload-id", "data"),
+                  State("upload-top1", "data"), LANGUAGE, prevent_initial_call=True)
+    @in_language
+    def judged(yes: int | None, no: int | None, upload_id: str, top1: str):
+        cars = nav.runtime.cars()
+        if not (yes or no) or (cars is not None and top1 not in {c.class_name for c in cars}):
+            raise PreventUpdate  # a verdict on a class the AI does not know: none it gave
+        try:
+            nav.scoreboard.stats.record_upload_verdict(upload_id, top1,
+                                                       ctx.triggered_id == "upload-yes")
+        except (SQLAlchemyError, ValueError) as exc:
+            log.warning("upload verdict not recorded", extra={"error": str(exc)})
+        return html.P(_("Thank you! Try another photo."), id="upload-thanks",
+                      className="upload-thanks")
