@@ -12,12 +12,16 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from dashboard import photos
 from dashboard.i18n import _
+from dashboard.pages import upload
+from dashboard.settings import Settings
+from dashboard.stats import open_stats
 from tests.look import axe_serious, page_scroll, scroll_boxes, settle, small_text
 from tests.servers import dashboard
 from tests.test_game_browser import (  # noqa: F401 - fixtures, used by name
@@ -36,8 +40,16 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.is_file(), reason="Debian's Chromiu
 
 
 @pytest.fixture(scope="module")
-def upload_url(model_server_url, explainer_url, image_server_url) -> Iterator[str]:
-    with dashboard(model_server_url, explainer_url, image_server_url) as url:
+def stand(tmp_path_factory) -> Path:
+    """Where this dashboard keeps its statistics and, as DASHBOARD_KEEP_UPLOADS, photos."""
+    return tmp_path_factory.mktemp("upload_stand")
+
+
+@pytest.fixture(scope="module")
+def upload_url(model_server_url, explainer_url, image_server_url, stand) -> Iterator[str]:
+    with dashboard(model_server_url, explainer_url, image_server_url,
+                   DASHBOARD_KEEP_UPLOADS=str(stand / "kept"),
+                   DASHBOARD_DATABASE_URL=f"sqlite:///{stand}/stats.sqlite3") as url:
         yield url
 
 
@@ -72,28 +84,43 @@ def pool_photos(photo_pool_dir, n: int) -> list[bytes]:
 
 
 def test_real_photos_get_the_model_servers_answer_and_the_overlay(
-        upload_url, model_server_url, photo_pool_dir, tab):
+        upload_url, model_server_url, photo_pool_dir, tab, stand):
     v = Visitor(tab(), upload_url)
     v.open("/upload")
     expect(v.page.locator("#upload-photo input[type=file]")).to_have_attribute(
         "accept", "image/*")
     preview = v.page.locator("#upload-preview")
-    for i, data in enumerate(pool_photos(photo_pool_dir, PHOTOS)):
+    sent = pool_photos(photo_pool_dir, PHOTOS)
+    for i, data in enumerate(sent):
         before = preview.get_attribute("src") if i else None
         send(v.page, f"car{i}.jpg", data)
         if before:  # the answer on screen is this photo's, not the last one's
             expect(preview).not_to_have_attribute("src", before)
-        want, _score = model_top1(model_server_url, data)
+        want, score = model_top1(model_server_url, data)
+        unsure = score < upload.UNSURE  # then: the AI only knows its 196 cars
+        expect(v.page.locator("#upload-unsure")).to_have_count(1 if unsure else 0)
         expect(v.page.locator("#upload-top5 .top5-row").first.locator(".top5-label")
                ).to_have_text(want)
         expect(v.page.locator("#upload-overlay")).to_be_visible()
         assert v.page.locator("#upload-overlay").evaluate(
             "i => i.decode().then(() => i.naturalWidth > 0)")
         expect(v.page.locator("#upload-make")).to_be_visible()
-    # the verdict is recorded once, and thanked for
+    # the verdict is thanked for and recorded in the statistics
     v.page.locator("#upload-yes").click()
     expect(v.page.locator("#upload-thanks")).to_be_visible()
+    stats = open_stats(f"sqlite:///{stand}/stats.sqlite3")
+    try:
+        assert stats.upload_verdicts() == {"right": 1, "wrong": 0}
+    finally:
+        stats.close()
+    # DASHBOARD_KEEP_UPLOADS names a directory here: every photo is kept there, as sent
+    kept = {p.read_bytes() for p in (stand / "kept").iterdir()}
+    assert kept >= set(sent) and len(kept) >= PHOTOS
     v.assert_clean()
+
+
+def test_photos_are_not_kept_unless_the_stand_says_so():
+    assert Settings().keep_uploads is None
 
 
 def animated() -> bytes:
