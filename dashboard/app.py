@@ -33,7 +33,7 @@ from dashboard.stats import api, open_stats
 
 log = logging.getLogger("dashboard.access")
 # Each has a PATH and a view; those with a MENU label are in the header's menu, in this order.
-PAGES = (home, attempt, result, finish, attract, wall, explore, upload)
+PAGES = (home, attempt, result, finish, attract, upload, explore, wall)
 KIOSK_PAGES = (home, attempt, result, finish, attract, wall)  # the wall: a second screen
 
 # The page around Dash's app. Besides Dash's own placeholders it carries what must work when
