@@ -3,7 +3,9 @@
 ``prepare_pool`` runs once (``python -m image_server.prepare``); the server, local or nginx,
 then only serves files: ``manifest.json`` and ``photos/<file>`` under the pool directory, at the
 same paths as their URLs. Photos whose visible text names the car (see ``text_scan``) are left
-out and listed in ``giveaways.json`` beside the manifest, which is never served.
+out and listed in ``giveaways.json`` beside the manifest, which is never served. The model's
+evaluation (``model.evaluate``) is published as ``model-card.json``, its mistakes narrowed to
+the pool's photos.
 """
 from __future__ import annotations
 
@@ -22,12 +24,13 @@ from tqdm import tqdm
 
 from image_server import text_scan
 from model import dataset
-from model.contract import CLASSES_ASSET, SPLIT_ASSET
+from model.contract import CLASSES_ASSET, METRICS_FILE, SPLIT_ASSET
 
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 GIVEAWAYS = "giveaways.json"
+MODEL_CARD = "model-card.json"
 PHOTOS = "photos"
 PHOTO_URL = "/photos/{file}"
 # The only names ever served: no separators, no dots but the extension's, no escapes.
@@ -48,6 +51,7 @@ class Pool:
     etag: str
     files: frozenset[str]
     model_version: int
+    model_card: bytes | None  # None: the model was exported without an evaluation
 
 
 def prepare_pool(data_root: Path, version_dir: Path, pool_dir: Path, *,
@@ -119,6 +123,7 @@ def prepare_pool(data_root: Path, version_dir: Path, pool_dir: Path, *,
     log.info("left out photos whose visible text names the car", extra={
         "giveaways": len(giveaways), "report": str(pool_dir / GIVEAWAYS)})
     wanted = {photo.file for photo in kept}
+    _write_model_card(version_dir, pool_dir, wanted)
     stale = [path for path in photos_dir.iterdir() if path.name not in wanted]
     for path in stale:
         path.unlink()
@@ -127,6 +132,22 @@ def prepare_pool(data_root: Path, version_dir: Path, pool_dir: Path, *,
         "giveaways": len(giveaways), "copied": copied, "removed": len(stale),
     })
     return manifest
+
+
+def _write_model_card(version_dir: Path, pool_dir: Path, pool_files: set[str]) -> None:
+    """Publish the model's evaluation; a mistake is kept only if its photo is in the pool
+    (a giveaway is never shown) and gets the pool's URL for it."""
+    metrics_path = version_dir.parent / METRICS_FILE
+    card_path = pool_dir / MODEL_CARD
+    if not metrics_path.is_file():
+        card_path.unlink(missing_ok=True)
+        log.warning("no model card: the export has no evaluation", extra={
+            "metrics": str(metrics_path)})
+        return
+    card = json.loads(metrics_path.read_text())
+    card["mistakes"] = [{**m, "url": PHOTO_URL.format(file=m["file"])}
+                        for m in card.get("mistakes", []) if m["file"] in pool_files]
+    _write_atomically(card_path, json.dumps(card, separators=(",", ":")).encode())
 
 
 def _text_verdicts(photos: list[tuple[Path, dataset.CarClass]], scan_csv: Path,
@@ -197,7 +218,9 @@ def load_pool(pool_dir: Path) -> Pool:
     if missing:
         raise PoolError(f"{len(missing)} photos in {path} are missing, e.g. {missing[:5]}: "
                         f"{_MISSING_HINT}")
+    card_path = pool_dir / MODEL_CARD
     return Pool(
         photos_dir=photos_dir.resolve(), manifest=raw, etag=hashlib.sha256(raw).hexdigest()[:32],
         files=frozenset(files), model_version=model_version,
+        model_card=card_path.read_bytes() if card_path.is_file() else None,
     )

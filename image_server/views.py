@@ -25,6 +25,15 @@ async def manifest(request: web.Request) -> web.Response:
     return response
 
 
+async def model_card(request: web.Request) -> web.Response:
+    """The model's evaluation for the model page (read at startup, like the manifest)."""
+    card = request.app[POOL].model_card
+    if card is None:
+        return json_error(404, "no model card: the model was exported without an evaluation")
+    return web.Response(body=card, content_type="application/json", charset="utf-8",
+                        headers={"Cache-Control": "no-cache"})
+
+
 async def photo(request: web.Request) -> web.StreamResponse:
     """One pool photo; FileResponse adds ETag, Last-Modified, 304s, ranges and HEAD (its
     empty-bodied 412 and 416 are answered in JSON first, by ``refusal``)."""

@@ -15,9 +15,8 @@ import tensorflow as tf
 from tqdm import tqdm
 
 from model import dataset
-from model.contract import DEFAULT_EXPORT_DIR, SPLIT_ASSET
-
-METRICS_FILE = "metrics.json"
+from model.backbone import RESOLUTION
+from model.contract import DEFAULT_EXPORT_DIR, METRICS_FILE, SPLIT_ASSET, TOP_K
 
 
 def predict_probabilities(serve, files: list[Path], batch: int = 32) -> np.ndarray:
@@ -30,12 +29,13 @@ def predict_probabilities(serve, files: list[Path], batch: int = 32) -> np.ndarr
 
 
 def accuracy_report(probabilities: np.ndarray, labels: np.ndarray,
-                    classes: list[dataset.CarClass]) -> dict:
+                    classes: list[dataset.CarClass], files: list[str]) -> dict:
     """Top-1, top-5, make accuracy (of the top-1 class, as the game scores it, and of the
-    make with the most summed probability), per-class accuracy, most-confused pairs."""
+    make with the most summed probability), per-class accuracy, most-confused pairs, and every
+    mistake (``files[i]`` is photo i's dataset file) with its top 5 for the model page."""
     makes = sorted({c.make for c in classes})
     make_of = np.array([makes.index(c.make) for c in classes])
-    top5 = np.argsort(-probabilities, axis=1)[:, :5]
+    top5 = np.argsort(-probabilities, axis=1)[:, :TOP_K]
     top1 = top5[:, 0]
     make_probs = np.zeros((len(labels), len(makes)))
     np.add.at(make_probs.T, make_of, probabilities.T)
@@ -59,13 +59,20 @@ def accuracy_report(probabilities: np.ndarray, labels: np.ndarray,
         "most_confused": [
             {"true": t, "predicted": p, "count": n} for (t, p), n in confusions.most_common(15)
         ],
+        "mistakes": [
+            {"file": files[i], "true": classes[labels[i]].class_name,
+             "top5": [{"class_name": classes[c].class_name,
+                       "score": round(float(probabilities[i, c]), 4)} for c in top5[i]]}
+            for i in np.flatnonzero(top1 != labels)
+        ],
     }
 
 
 def evaluate_photos(serve, root: Path, photos: list[dataset.Photo],
                     classes: list[dataset.CarClass]) -> dict:
     probabilities = predict_probabilities(serve, [root / "images" / p.file for p in photos])
-    return accuracy_report(probabilities, np.array([p.index for p in photos]), classes)
+    return accuracy_report(probabilities, np.array([p.index for p in photos]), classes,
+                           [p.file for p in photos])
 
 
 def evaluate_export(version_dir: Path, root: Path, photos: list[dataset.Photo],
@@ -75,21 +82,27 @@ def evaluate_export(version_dir: Path, root: Path, photos: list[dataset.Photo],
 
 
 def write_metrics(metrics: dict, version_dir: Path) -> Path:
-    """Beside the export (TF Serving ignores non-numeric entries in the model directory)."""
+    """Beside the export (TF Serving ignores non-numeric entries in the model directory).
+    ``metrics["training"]`` (see ``model.train``) names the backbone, hence the input size."""
     path = version_dir.parent / METRICS_FILE
-    metrics = {"version": int(version_dir.name), **metrics}
+    metrics = {"version": int(version_dir.name),
+               "input_size": RESOLUTION[metrics["training"]["args"]["variant"]], **metrics}
     path.write_text(json.dumps(metrics, indent=2) + "\n")
     return path
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description="Evaluate an export on its recorded test split.")
+    p = argparse.ArgumentParser(description="Evaluate an export on its recorded test split and "
+                                "rewrite its metrics file, keeping the training record in it.")
     p.add_argument("--version-dir", type=Path, default=DEFAULT_EXPORT_DIR / "1")
     args = p.parse_args()
     root = dataset.data_dir()
     classes = dataset.read_classes(args.version_dir / "assets")
     split = dataset.read_split(args.version_dir / "assets" / SPLIT_ASSET)
+    recorded = json.loads((args.version_dir.parent / METRICS_FILE).read_text())
     metrics = evaluate_export(args.version_dir, root, split["test"], classes)
+    metrics["training"] = recorded["training"]  # only training knows how it was trained
+    write_metrics(metrics, args.version_dir)
     print(json.dumps({k: metrics[k] for k in ("photos", "top1", "top5", "make_accuracy",
                                               "make_accuracy_summed")}))
 

@@ -21,7 +21,7 @@ import pytest
 
 from image_server import pool, text_scan
 from model import dataset
-from model.contract import SPLIT_ASSET
+from model.contract import METRICS_FILE, SPLIT_ASSET
 from tests.conftest import COMMITTED_VERSION
 from tests.hostile import listen_addresses, raw_request
 from tests.servers import REPO, free_port, image_server, start, stop
@@ -159,6 +159,20 @@ def test_pool_is_exactly_the_models_test_split_less_giveaways(pool_dir, split, m
     assert manifest["model_version"] == int(version_dir.name)
 
 
+def test_model_card_is_the_evaluation_with_only_the_pools_mistakes(pool_dir, version_dir,
+                                                                   manifest, giveaways):
+    metrics = json.loads((version_dir.parent / METRICS_FILE).read_text())
+    card = json.loads((pool_dir / pool.MODEL_CARD).read_text())
+    assert {k: v for k, v in card.items() if k != "mistakes"} == {
+        k: v for k, v in metrics.items() if k != "mistakes"}
+    pool_files = {e["file"] for e in manifest["photos"]}
+    # The committed evaluation has mistakes on giveaway photos too: they must not be published.
+    assert {m["file"] for m in metrics["mistakes"]} & giveaways
+    assert card["mistakes"] == [{**m, "url": f"/photos/{m['file']}"} for m in metrics["mistakes"]
+                                if m["file"] in pool_files]
+    assert all(m["true"] != m["top5"][0]["class_name"] for m in card["mistakes"])
+
+
 def test_manifest_describes_each_photo_with_the_models_classes(manifest, split, version_dir,
                                                                giveaways):
     classes = {c.class_id: c for c in dataset.read_classes(version_dir / "assets")}
@@ -233,6 +247,14 @@ def test_manifest_is_revalidated_by_etag(server, pool_dir):
     assert headers["Cache-Control"] == "no-cache"
     status, headers, body = fetch(url, "/manifest.json", headers={"If-None-Match": headers["ETag"]})
     assert (status, body) == (304, b"")
+    assert headers["Cache-Control"] == "no-cache"
+
+
+def test_model_card_is_served(server, pool_dir):
+    _, url = server
+    status, headers, body = fetch(url, "/model-card.json")
+    assert status == 200 and headers.get_content_type() == "application/json"
+    assert body == (pool_dir / pool.MODEL_CARD).read_bytes()
     assert headers["Cache-Control"] == "no-cache"
 
 
