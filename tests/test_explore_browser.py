@@ -125,6 +125,9 @@ def test_explore(explore_url: str, model_server_url: str, truth: dict[str, Truth
     page.goto(explore_url + "/explore")
     shown = tiles(page)
     assert len(shown) >= 8
+    # the filter starts on every make, and says so
+    assert page.locator("#explore-make").evaluate("s => s.options[s.selectedIndex].text") == (
+        "All makes")
 
     # each colour agrees with the manifest's truth and the model's answer for the same bytes
     makes = {t.class_name: t.make for t in truth.values()}

@@ -26,7 +26,7 @@ PATH = EXPLORE
 BATCH = 12  # photos in a batch: a 4×3 grid that fits 1920×1080 and 1280×800
 TILES = [f"explore-tile-{i}" for i in range(BATCH)]
 GIVE_UP = 60  # polls (30 s) before the page says the batch could not be prepared
-ALL_MAKES = ""  # the filter's value for every make
+ALL_MAKES = "*"  # the filter's value for every make (not "": dbc.Select's placeholder has it)
 
 
 def tile(played: Round, i: int) -> html.Button:
