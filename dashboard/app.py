@@ -21,6 +21,7 @@ from dashboard.pages import (
     explore,
     finish,
     home,
+    model_card,
     result,
     upload,
     waiting,
@@ -33,7 +34,7 @@ from dashboard.stats import api, open_stats
 
 log = logging.getLogger("dashboard.access")
 # Each has a PATH and a view; those with a MENU label are in the header's menu, in this order.
-PAGES = (home, attempt, result, finish, attract, upload, explore, wall)
+PAGES = (home, attempt, result, finish, attract, upload, explore, model_card, wall)
 KIOSK_PAGES = (home, attempt, result, finish, attract, wall)  # the wall: a second screen
 
 # The page around Dash's app. Besides Dash's own placeholders it carries what must work when

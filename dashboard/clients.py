@@ -29,6 +29,34 @@ class Manifest:
     cars: list[Car]  # every class the model knows: what a visitor can guess
 
 
+@dataclass(frozen=True)
+class Mistake:
+    """A pool photo the AI named wrongly in its evaluation."""
+
+    url: str  # relative to the image server
+    truth: str  # class names, as the model names them
+    top: list[tuple[str, float]]  # the AI's top 5 with its probabilities, best first
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """The model's evaluation on its test split (``model.evaluate``), as the image server
+    publishes it: what the model page shows, with nothing hard-coded."""
+
+    photos: int  # test photos, never trained on
+    top1: float
+    top5: float
+    make_accuracy: float
+    input_size: int  # pixels, square
+    backbone: str
+    recipe: dict[str, str]  # the training command's arguments
+    split: dict[str, int]  # photos per split
+    train_minutes: float
+    per_class: dict[str, float]
+    confused: list[tuple[str, str, int]]  # (truth, the AI's guess, how often)
+    mistakes: list[Mistake]
+
+
 async def answers(session: aiohttp.ClientSession, url: str, timeout: float) -> bool:
     """Does ``url`` answer 200 within ``timeout``? (A health check: never raises.)"""
     try:
@@ -66,6 +94,28 @@ class ImageServerClient:
                 )
             except (aiohttp.ContentTypeError, KeyError, TypeError, ValueError) as exc:
                 raise ServiceError(f"malformed manifest: {exc!r}") from exc
+
+    async def model_card(self) -> ModelCard:
+        async with await self._get("/model-card.json") as r:
+            try:
+                data = await r.json()
+                training = data["training"]
+                return ModelCard(
+                    photos=int(data["photos"]), top1=float(data["top1"]),
+                    top5=float(data["top5"]), make_accuracy=float(data["make_accuracy"]),
+                    input_size=int(data["input_size"]), backbone=str(training["args"]["variant"]),
+                    recipe={str(k): str(v) for k, v in training["args"].items()},
+                    split={str(k): int(v) for k, v in training["photos"].items()},
+                    train_minutes=float(training["train_minutes"]),
+                    per_class={str(k): float(v) for k, v in data["per_class_accuracy"].items()},
+                    confused=[(c["true"], c["predicted"], int(c["count"]))
+                              for c in data["most_confused"]],
+                    mistakes=[Mistake(m["url"], m["true"],
+                                      [(t["class_name"], float(t["score"])) for t in m["top5"]])
+                              for m in data["mistakes"]],
+                )
+            except (aiohttp.ContentTypeError, KeyError, TypeError, ValueError) as exc:
+                raise ServiceError(f"malformed model card: {exc!r}") from exc
 
     async def photo(self, url: str) -> bytes:
         async with await self._get(url) as r:

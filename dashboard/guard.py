@@ -61,6 +61,11 @@ def _index(value: Any) -> bool:
     return type(value) is int and 0 <= value < 100
 
 
+def _position(value: Any) -> bool:
+    """A position in a list the server holds (it wraps it into range itself)."""
+    return value is None or (type(value) is int and 0 <= value < 10_000)
+
+
 def _text(max_length: int) -> Check:
     def check(value: Any) -> bool:
         return value is None or (isinstance(value, str) and len(value) <= max_length)
@@ -90,6 +95,13 @@ PROPS: dict[tuple[str, str], Check] = {
     ("upload-file", "data"): lambda value: value is None or isinstance(value, str),
     ("upload-id", "data"): is_game_id,
     ("upload-top1", "data"): _text(255),
+    # /model (pages/model_card.py): the open tab, the car search, the mistake and the page of
+    # confused pairs on screen (positions in the model card, which the server holds)
+    ("model-tabs", "data"): _text(40),
+    ("model-classes-search", "value"): _text(100),
+    ("model-classes-index", "data"): _position,
+    ("model-mistake-index", "data"): _position,
+    ("model-pairs-index", "data"): _position,
 }
 # Inputs that carry a file: only a callback reading one of these may send a body larger than
 # the cap on every other request, up to the upload cap.

@@ -24,7 +24,13 @@ from typing import Any, TypeVar
 
 import aiohttp
 
-from dashboard.clients import ExplainerClient, ImageServerClient, Manifest, ServiceError
+from dashboard.clients import (
+    ExplainerClient,
+    ImageServerClient,
+    Manifest,
+    ModelCard,
+    ServiceError,
+)
 from dashboard.game import Car, Game, Round
 from dashboard.prepare import Services, prepare_game, prepare_rounds
 from dashboard.settings import Settings
@@ -68,6 +74,7 @@ class Runtime:
         self.health = Health()
         self._checked = False  # no health check has finished yet
         self._exploring: dict[str, asyncio.Task] = {}  # the explorer's batches, per session
+        self._model_card: ModelCard | None = None  # /model: read once per process
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="dashboard-io",
                                         daemon=True)
@@ -298,6 +305,56 @@ class Runtime:
                 return
         batch.id = batch_id
         await asyncio.to_thread(self.store.put, EXPLORE_KEY + session_id, batch)
+
+    # --- /model (pages/model_card.py): the model card, its mistakes and confusions ---
+
+    def model_card(self) -> ModelCard | None:
+        """The model's evaluation, as the image server publishes it (read once per process:
+        it changes only with a new model, and so a new pool and a restart); None if it
+        cannot be had within the render budget."""
+        if self._model_card is None:
+            try:
+                self._model_card = self._call(self.services.images.model_card(),
+                                              timeout=self.settings.render_budget)
+            except NOT_READY as exc:
+                log.warning("no model card", extra={"error": str(exc)})
+                return None
+        return self._model_card
+
+    def class_photos(self) -> dict[str, str] | None:
+        """A pool photo's URL for each car with one; None if the manifest cannot be had
+        within the render budget."""
+        if self.explore_makes() is None:  # the manifest, read once
+            return None
+        assert self._manifest is not None
+        return {p.answer.class_name: p.url for p in reversed(self._manifest.photos)}
+
+    def pool_photos(self, urls: list[str]) -> list[bytes] | None:
+        """Pool photos, fetched in parallel; None if they cannot be had within the render
+        budget."""
+        async def fetch() -> list[bytes]:
+            return list(await asyncio.gather(*(self.services.images.photo(u) for u in urls)))
+
+        try:
+            return self._call(fetch(), timeout=self.settings.render_budget)
+        except NOT_READY as exc:
+            log.warning("pool photos unavailable", extra={"error": str(exc)})
+            return None
+
+    def explain_photo(self, url: str) -> tuple[bytes, bytes | None] | None:
+        """A pool photo and where the AI looked on it (None when the explainer could not
+        draw it): one Grad-CAM call and one drawing, waiting at most the two calls'
+        timeouts. None when the photo or the model does not answer in that time."""
+        try:
+            return self._call(self._explain_photo(url), timeout=2 * self.settings.request_timeout)
+        except NOT_READY as exc:
+            log.warning("could not explain a photo", extra={"error": str(exc)})
+            return None
+
+    async def _explain_photo(self, url: str) -> tuple[bytes, bytes | None]:
+        photo = await self.services.images.photo(url)
+        _cam, overlay = await self._classify(photo, photo)
+        return photo, overlay
 
     def close(self) -> None:
         async def shut() -> None:
