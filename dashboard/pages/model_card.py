@@ -19,7 +19,7 @@ from dash.exceptions import PreventUpdate
 from dashboard import components
 from dashboard.clients import Mistake, ModelCard
 from dashboard.game import MODEL, Car
-from dashboard.i18n import N_, _, current, decimal, in_language, percent
+from dashboard.i18n import N_, _, current, decimal, in_language, ngettext, percent
 from dashboard.navigation import LANGUAGE, Navigator
 
 MENU = N_("The model")
@@ -151,7 +151,8 @@ def pair_row(pair: tuple[str, str, int, str, str], photos: tuple[bytes, bytes], 
             html.Span(truth, className="model-pair-truth"),
             html.Span(_("taken for"), className="model-pair-for"),
             html.Span(guess, className="model-pair-guess"),
-            html.Span(_("{count} times in the test").format(count=count),
+            html.Span(ngettext("{count} time in the test", "{count} times in the test",
+                               count).format(count=count),
                       className="model-pair-count"),
         ]),
         components.image(photos[1], guess, className="model-pair-img"),
