@@ -226,3 +226,20 @@ def time_to_show(page: Page, target: Locator, shown_selectors: list[str]) -> flo
     target.click()
     page.wait_for_function("() => window.__look.shown !== undefined")
     return page.evaluate("() => Math.round(window.__look.shown - window.__look.click)")
+
+
+TEXT_MIN_PX = 20  # at 1920×1080: nothing a visitor reads from 3 m is smaller
+
+
+def problems(page: Page, large: bool) -> list[str]:
+    """Everything the 3 m checks find wrong with the page on screen (text sizes only on the
+    large screen, where the issue sets them), ready to assert ``== []`` on."""
+    settle(page)
+    found = []
+    if (scroll := page_scroll(page)) != {"x": 0, "y": 0}:
+        found.append(f"page scrolls {scroll}")
+    found += [f"scroll box {b}" for b in scroll_boxes(page)]
+    found += [f"axe {a}" for a in axe_serious(page)]
+    if large:
+        found += [f"small text {t}" for t in small_text(page, TEXT_MIN_PX)]
+    return found

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pytest
 
 from model.client import MODEL_NAME, predict_body
-from tests.look import axe_serious, page_scroll, scroll_boxes, settle, small_text
+from tests.look import problems
 from tests.servers import dashboard
 from tests.test_game_browser import (  # noqa: F401 - fixtures, used by name
     HUES,
@@ -28,7 +28,6 @@ from tests.test_game_browser import (  # noqa: F401 - fixtures, used by name
 )
 
 TILES = "#explore-grid .explore-tile"
-TEXT_MIN_PX = 20  # at 1080p
 JPEG = "data:image/jpeg;base64,"
 
 
@@ -104,19 +103,6 @@ def another(page: sync_api.Page, before: list[dict], act: Callable[[], None]) ->
     return tiles(page)
 
 
-def measure(page: sync_api.Page, large: bool) -> list[str]:
-    """Everything the 3 m instrument finds wrong with the page on screen."""
-    settle(page)
-    found = []
-    if (scroll := page_scroll(page)) != {"x": 0, "y": 0}:
-        found.append(f"page scrolls {scroll}")
-    found += [f"scroll box {b}" for b in scroll_boxes(page)]
-    found += [f"axe {a}" for a in axe_serious(page)]
-    if large:
-        found += [f"small text {t}" for t in small_text(page, TEXT_MIN_PX)]
-    return found
-
-
 def test_explore(explore_url: str, model_server_url: str, truth: dict[str, Truth],
                  tab: Callable[..., sync_api.Page]) -> None:
     page = tab()
@@ -140,7 +126,7 @@ def test_explore(explore_url: str, model_server_url: str, truth: dict[str, Truth
         assert [k for k in KINDS if k in t["classes"]] == [expected], t["classes"]
         low, high = HUES[expected]
         assert low <= hue(t["colour"]) <= high, f"{expected} shown in {t['colour']}"
-    assert measure(page, large=True) == []
+    assert problems(page, large=True) == []
 
     # a touch: its top 5 (the model's, the answer marked) and where the AI looked
     page.locator(f"#{shown[0]['id']}").click()
@@ -160,7 +146,7 @@ def test_explore(explore_url: str, model_server_url: str, truth: dict[str, Truth
     overlay = photo_of(modal.locator("#explore-detail-overlay").get_attribute("src"))
     assert overlay[:2] == b"\xff\xd8" and overlay != photos[0]  # a JPEG drawn over the photo
     expect(modal.locator(".gradcam-legend")).to_be_visible()
-    assert measure(page, large=True) == []
+    assert problems(page, large=True) == []
     page.keyboard.press("Escape")
     expect(modal.locator("#explore-top5")).to_have_count(0)
 
@@ -179,4 +165,4 @@ def test_explore(explore_url: str, model_server_url: str, truth: dict[str, Truth
     tablet = tab(viewport={"width": 1280, "height": 800}, has_touch=True)
     tablet.goto(explore_url + "/explore")
     assert len(tiles(tablet)) >= 8
-    assert measure(tablet, large=False) == []
+    assert problems(tablet, large=False) == []

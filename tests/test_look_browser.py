@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.look import (
+    TEXT_MIN_PX,
     axe_serious,
     body_text_px,
     box,
@@ -44,7 +45,6 @@ LOCALES = {"easy": "de-DE", "expert": "en-US"}  # the browser's language for eac
 LARGE = "1920x1080"  # the text sizes are set for the big screen, read from 3 m
 TABLET = "1280x800"  # a touch screen
 MODES = ("expert", "easy")
-TEXT_MIN_PX = 20  # at 1080p nothing visible smaller
 BODY_MIN_PX = 24  # at 1080p, running text
 TOP5_MIN_PX = 22  # at 1080p, every text of the result's top-5 (names, values, scale)
 PHOTO_SHARE = 0.55  # the attempt photo's width, of the viewport's

@@ -17,7 +17,7 @@ import pytest
 from dashboard.i18n import decimal, percent, use
 from model.contract import METRICS_FILE
 from tests.conftest import COMMITTED_VERSION
-from tests.look import axe_serious, page_scroll, scroll_boxes, settle, small_text
+from tests.look import problems
 from tests.servers import dashboard
 from tests.test_game_browser import (  # noqa: F401 - fixtures, used by name
     browser,
@@ -26,7 +26,6 @@ from tests.test_game_browser import (  # noqa: F401 - fixtures, used by name
     tab,
 )
 
-TEXT_MIN_PX = 20  # at 1080p
 JPEG = "data:image/jpeg;base64,"
 TABS = {"card": "Its card", "classes": "Every car", "confused": "Often confused",
         "mistakes": "Its mistakes"}
@@ -65,19 +64,6 @@ def open_tab(page: sync_api.Page, name: str) -> None:
     page.get_by_role("tab", name=TABS[name]).click()
 
 
-def measure(page: sync_api.Page, large: bool) -> list[str]:
-    """Everything the 3 m instrument finds wrong with the page on screen."""
-    settle(page)
-    found = []
-    if (scroll := page_scroll(page)) != {"x": 0, "y": 0}:
-        found.append(f"page scrolls {scroll}")
-    found += [f"scroll box {b}" for b in scroll_boxes(page)]
-    found += [f"axe {a}" for a in axe_serious(page)]
-    if large:
-        found += [f"small text {t}" for t in small_text(page, TEXT_MIN_PX)]
-    return found
-
-
 def look_at_every_tab(page: sync_api.Page, large: bool, name: str) -> list[str]:
     """The 3 m checks on each tab, once its content is drawn."""
     drawn = {"card": "#model-top1", "classes": "#model-classes td",
@@ -86,7 +72,7 @@ def look_at_every_tab(page: sync_api.Page, large: bool, name: str) -> list[str]:
     for tab_name, selector in drawn.items():
         open_tab(page, tab_name)
         expect(page.locator(selector).first).to_be_visible()
-        found += [f"{tab_name}: {f}" for f in measure(page, large)]
+        found += [f"{tab_name}: {f}" for f in problems(page, large)]
         if SHOTS:
             page.screenshot(path=f"{SHOTS}/{name}-{tab_name}.png")
     return found

@@ -22,7 +22,7 @@ from dashboard.i18n import _
 from dashboard.pages import upload
 from dashboard.settings import Settings
 from dashboard.stats import open_stats
-from tests.look import axe_serious, page_scroll, scroll_boxes, settle, small_text
+from tests.look import problems
 from tests.servers import dashboard
 from tests.test_game_browser import (  # noqa: F401 - fixtures, used by name
     CHROMIUM,
@@ -34,7 +34,6 @@ from tests.test_game_browser import (  # noqa: F401 - fixtures, used by name
 )
 
 PHOTOS = 20
-TEXT_MIN_PX = 20
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.is_file(), reason="Debian's Chromium is missing")
 
@@ -248,9 +247,4 @@ def test_the_page_is_made_for_3_m(upload_url, photo_pool_dir, tab, size):
     v.open("/upload")
     send(v.page, "car.jpg", pool_photos(photo_pool_dir, 1)[0])
     expect(v.page.locator("#upload-overlay")).to_be_visible()
-    settle(v.page)
-    assert page_scroll(v.page) == {"x": 0, "y": 0}
-    assert scroll_boxes(v.page) == []
-    assert axe_serious(v.page) == []
-    if size == (1920, 1080):
-        assert small_text(v.page, TEXT_MIN_PX) == []
+    assert problems(v.page, large=size == (1920, 1080)) == []
