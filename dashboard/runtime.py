@@ -234,12 +234,19 @@ class Runtime:
 
     # --- /upload (pages/upload.py): a visitor's own photo ---
 
-    def classify(self, model_jpeg: bytes, preview_jpeg: bytes) -> tuple[GradCam, bytes | None]:
-        """The AI's top-5 for a visitor's photo and, drawn on ``preview_jpeg``, where it looked
-        (None when the explainer could not draw it). Waits at most the two calls' timeouts;
-        raises one of ``NOT_READY`` when the model does not answer in that time."""
-        return self._call(self._classify(model_jpeg, preview_jpeg),
-                          timeout=2 * self.settings.request_timeout)
+    def classify(self, model_jpeg: bytes, preview_jpeg: bytes,
+                 ) -> tuple[GradCam, list[float], bytes | None]:
+        """The AI's top-5 for a visitor's photo, every class's probability (for the make's
+        share) and, drawn on ``preview_jpeg``, where it looked (None when the explainer could
+        not draw it). Waits at most the two calls' timeouts; raises one of ``NOT_READY`` when
+        the model does not answer in that time."""
+        async def both() -> tuple[GradCam, list[float], bytes | None]:
+            (cam, overlay), probabilities = await asyncio.gather(
+                self._classify(model_jpeg, preview_jpeg),
+                self.services.model.probabilities([model_jpeg]))
+            return cam, probabilities[0], overlay
+
+        return self._call(both(), timeout=2 * self.settings.request_timeout)
 
     async def _classify(self, model_jpeg: bytes, preview_jpeg: bytes,
                         ) -> tuple[GradCam, bytes | None]:

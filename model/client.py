@@ -93,6 +93,11 @@ class ModelClient:
         return await self._predict(photos, "serving_default",
                                    lambda r: Prediction(r["top_k_classes"], r["top_k_scores"]))
 
+    async def probabilities(self, photos: Sequence[bytes]) -> list[list[float]]:
+        """Every class's probability for each photo, in the class list's order (row ``i`` of
+        ``classes.csv`` is ``probabilities[i]``): what a share summed over classes needs."""
+        return await self._predict(photos, "serving_default", lambda r: r["probabilities"])
+
     async def gradcam(self, photos: Sequence[bytes]) -> list[GradCam]:
         """Grad-CAM heatmap of the top-1 class and the top-5 for each photo, in one batched
         call (one forward pass)."""

@@ -9,6 +9,7 @@ import base64
 import http.client
 import io
 import json
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -22,6 +23,8 @@ from dashboard.i18n import _
 from dashboard.pages import upload
 from dashboard.settings import Settings
 from dashboard.stats import open_stats
+from model.contract import DEFAULT_EXPORT_DIR
+from model.dataset import read_classes
 from tests.look import problems
 from tests.servers import dashboard
 from tests.test_game_browser import (  # noqa: F401 - fixtures, used by name
@@ -52,15 +55,16 @@ def upload_url(model_server_url, explainer_url, image_server_url, stand) -> Iter
         yield url
 
 
-def model_top1(model_url: str, data: bytes) -> tuple[str, float]:
-    """The model server's own answer for these bytes (its contract, called directly)."""
+def model_top1(model_url: str, data: bytes) -> tuple[str, float, list[float]]:
+    """The model server's own answer for these bytes (its contract, called directly): the
+    top-1, its probability and every class's probability."""
     body = json.dumps({"signature_name": "serving_default",
                        "instances": [{"b64": base64.b64encode(data).decode()}]}).encode()
     request = urllib.request.Request(f"{model_url}/v1/models/car_classifier:predict", body,
                                      {"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=30) as response:
         row = json.load(response)["predictions"][0]
-    return row["top_k_classes"][0], row["top_k_scores"][0]
+    return row["top_k_classes"][0], row["top_k_scores"][0], row["probabilities"]
 
 
 def send(page, name: str, data: bytes, mime: str = "image/jpeg") -> None:
@@ -84,6 +88,7 @@ def pool_photos(photo_pool_dir, n: int) -> list[bytes]:
 
 def test_real_photos_get_the_model_servers_answer_and_the_overlay(
         upload_url, model_server_url, photo_pool_dir, tab, stand):
+    classes = read_classes(DEFAULT_EXPORT_DIR / "1" / "assets")
     v = Visitor(tab(), upload_url)
     v.open("/upload")
     expect(v.page.locator("#upload-photo input[type=file]")).to_have_attribute(
@@ -95,7 +100,7 @@ def test_real_photos_get_the_model_servers_answer_and_the_overlay(
         send(v.page, f"car{i}.jpg", data)
         if before:  # the answer on screen is this photo's, not the last one's
             expect(preview).not_to_have_attribute("src", before)
-        want, score = model_top1(model_server_url, data)
+        want, score, probabilities = model_top1(model_server_url, data)
         unsure = score < upload.UNSURE  # then: the AI only knows its 196 cars
         expect(v.page.locator("#upload-unsure")).to_have_count(1 if unsure else 0)
         expect(v.page.locator("#upload-top5 .top5-row").first.locator(".top5-label")
@@ -103,7 +108,12 @@ def test_real_photos_get_the_model_servers_answer_and_the_overlay(
         expect(v.page.locator("#upload-overlay")).to_be_visible()
         assert v.page.locator("#upload-overlay").evaluate(
             "i => i.decode().then(() => i.naturalWidth > 0)")
-        expect(v.page.locator("#upload-make")).to_be_visible()
+        # the make's share is summed over all of its models, not only those in the top 5
+        make = next(c.make for c in classes if c.class_name == want)
+        share = sum(p for c, p in zip(classes, probabilities, strict=True) if c.make == make)
+        expect(v.page.locator("#upload-make")).to_contain_text(make)
+        shown_share = re.search(r"(\d+)\s*%", v.page.locator("#upload-make").inner_text())
+        assert abs(int(shown_share[1]) - 100 * share) <= 1, (make, share, shown_share[0])
     # the verdict is thanked for and recorded in the statistics
     v.page.locator("#upload-yes").click()
     expect(v.page.locator("#upload-thanks")).to_be_visible()

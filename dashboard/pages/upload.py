@@ -76,22 +76,23 @@ def cars_of(top: GradCam, cars: list[Car] | None) -> list[tuple[Car, float]]:
             for name, score in zip(top.prediction.classes, top.prediction.scores, strict=True)]
 
 
-def make_share(top: list[tuple[Car, float]]) -> float:
-    """The top-1's make: its probability summed over that make's models in the top 5 (the
-    model reports five classes, so this is at least the make's whole share)."""
-    make = top[0][0].make
-    return sum(score for car, score in top if car.make == make) if make else top[0][1]
+def make_share(make: str, probabilities: list[float], cars: list[Car] | None) -> float | None:
+    """``make``'s probability summed over all its models; None without a class list that
+    matches the model's (``probabilities[i]`` is the class list's ``i``-th car)."""
+    if not make or cars is None or len(cars) != len(probabilities):
+        return None
+    return sum(p for car, p in zip(cars, probabilities, strict=True) if car.make == make)
 
 
-def answer(upload: photos.Upload, cam: GradCam, overlay: bytes | None,
-           cars: list[Car] | None, upload_id: str) -> html.Div:
+def answer(upload: photos.Upload, cam: GradCam, probabilities: list[float],
+           overlay: bytes | None, cars: list[Car] | None, upload_id: str) -> html.Div:
     top = cars_of(cam, cars)
     best, score = top[0]
     notes = []
-    if best.make:
-        notes.append(html.P(_("Make {make}: {share}").format(
-            make=best.make, share=percent(make_share(top))), id="upload-make",
-            className="upload-note"))
+    share = make_share(best.make, probabilities, cars)
+    if share is not None:
+        notes.append(html.P(_("Make {make}, all its models together: {share}").format(
+            make=best.make, share=percent(share)), id="upload-make", className="upload-note"))
     if score < UNSURE:
         notes.append(html.P(_("The AI is unsure: it only knows these {count} cars, from photos "
                               "like the ones in the game.").format(count=len(cars or []) or 196),
@@ -152,13 +153,14 @@ def register(app: Dash, nav: Navigator) -> None:
         except photos.PhotoRefused as refused:
             return None, _(str(refused))
         try:
-            cam, overlay = nav.runtime.classify(upload.model_jpeg, upload.preview_jpeg)
+            cam, probabilities, overlay = nav.runtime.classify(upload.model_jpeg,
+                                                               upload.preview_jpeg)
         except NOT_READY as exc:
             log.warning("an uploaded photo was not classified", extra={"error": str(exc)})
             return None, _("The AI is taking a short break. Please try again in a moment.")
         upload_id = secrets.token_hex(8)
         keep(nav.runtime.settings.keep_uploads, upload_id, upload.model_jpeg)
-        return answer(upload, cam, overlay, nav.runtime.cars(), upload_id), None
+        return answer(upload, cam, probabilities, overlay, nav.runtime.cars(), upload_id), None
 
     @app.callback(Output("upload-verdict", "children"), Input("upload-yes", "n_clicks"),
                   Input("upload-no", "n_clicks"), State("upload-id", "data"),
