@@ -460,9 +460,11 @@ class Stats:
             return True
         return self._write(work)
 
-    def upload_verdicts(self) -> dict[str, int]:
-        """How visitors judged the AI on their own photos: {"right": n, "wrong": n}."""
-        query = select(func.count(), func.sum(case((UploadVerdictRow.right, 1), else_=0)))
+    def upload_verdicts(self, day: date | None = None) -> dict[str, int]:
+        """How visitors judged the AI on their own photos: {"right": n, "wrong": n}, all time
+        or on one UTC day."""
+        query = select(func.count(), func.sum(case((UploadVerdictRow.right, 1), else_=0))
+                       ).where(*_on_day(day, UploadVerdictRow.at))
         with Session(self.engine) as session:
             total, right = session.execute(query).one()
         return {"right": int(right or 0), "wrong": int(total) - int(right or 0)}
@@ -485,11 +487,11 @@ def _misses(session: Session, guess: Mapped[str] | Mapped[str | None], n: int) -
     return [CarMisses(name, int(w), int(t)) for name, w, t in session.execute(query)]
 
 
-def _on_day(day: date | None) -> tuple:
+def _on_day(day: date | None, column: Mapped[datetime] = GameRow.ended_at) -> tuple:
     if day is None:
         return ()
     start = datetime.combine(day, time(), UTC)
-    return GameRow.ended_at >= start, GameRow.ended_at < start + timedelta(days=1)
+    return column >= start, column < start + timedelta(days=1)
 
 
 def _row(game: GameRecord) -> GameRow:
@@ -509,7 +511,8 @@ DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def api(stats: Stats) -> Blueprint:
-    """``GET /api/stats[?day=YYYY-MM-DD]``: the Humans vs AI totals as JSON, from the database."""
+    """``GET /api/stats[?day=YYYY-MM-DD]``: the Humans vs AI totals as JSON, from the database,
+    with how visitors judged the AI on their own photos (``upload_verdicts``)."""
     blueprint = Blueprint("stats_api", __name__)
 
     @blueprint.get("/api/stats")
@@ -524,7 +527,7 @@ def api(stats: Stats) -> Blueprint:
             except ValueError:
                 return jsonify(error="day must be a date as YYYY-MM-DD"), 400
         try:
-            body = stats.totals(day)
+            body = {**stats.totals(day), "upload_verdicts": stats.upload_verdicts(day)}
         except SQLAlchemyError:
             log.exception("statistics unavailable")
             return jsonify(error="statistics unavailable"), 503

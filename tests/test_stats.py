@@ -373,11 +373,17 @@ def client(filled):
 def test_api_answers_totals_as_json(client, filled):
     response = client.get("/api/stats")
     assert response.status_code == 200
-    assert response.get_json() == filled.totals()
+    assert response.get_json() == {**filled.totals(), "upload_verdicts": {"right": 0, "wrong": 0}}
     assert response.headers["Cache-Control"] == "no-store"
+    assert filled.record_upload_verdict("a" * 16, "BMW M3 Coupe 2012", False,
+                                        at=datetime(2026, 5, 5, 23, 59, tzinfo=UTC))
+    assert filled.record_upload_verdict("b" * 16, "BMW M3 Coupe 2012", True,
+                                        at=datetime(2026, 5, 6, 0, 1, tzinfo=UTC))
+    assert client.get("/api/stats").get_json()["upload_verdicts"] == {"right": 1, "wrong": 1}
     response = client.get("/api/stats?day=2026-05-05")
     assert response.get_json() == {"games": 1, "human_wins": 1, "ai_wins": 0, "draws": 0,
-                                   "human_points": 6, "ai_points": 4}
+                                   "human_points": 6, "ai_points": 4,
+                                   "upload_verdicts": {"right": 0, "wrong": 1}}
 
 
 @pytest.mark.parametrize("day", ["yesterday", "2026-02-30", "20260504", "2026-5-4", "",

@@ -63,6 +63,8 @@ def stats(tmp_path: Path) -> Iterator[Stats]:
 def filled(stats: Stats) -> Stats:
     for g in (*GAMES, ABANDONED):
         assert stats.record(g)
+    for i, right in enumerate((True, True, False)):  # three visitors judged their own photos
+        assert stats.record_upload_verdict(f"{i:016x}", M3, right)
     return stats
 
 
@@ -115,6 +117,8 @@ def test_the_wall_shows_the_hand_checked_numbers(filled: Stats):
     assert text(top) == "Today's top 10 Player Points AI 1. ANN 4 3 2. BOB 3 7"  # not CAT (DAY0)
     assert text(find(fooling, "fooling-visitors")) == f"For visitors {M3} 33% {X5} 33%"
     assert text(find(fooling, "fooling-ai")) == f"For the AI {R8} 50% {M3} 33% {X5} 33%"
+    assert text(find(fooling, "stats-uploads")) == (
+        "The AI on visitors' own photos Right on 2 of 3 photos (67%)")
 
 
 def test_an_empty_wall_invites_the_first_players(stats: Stats):
@@ -125,6 +129,8 @@ def test_an_empty_wall_invites_the_first_players(stats: Stats):
     assert "No games yet" in text(find(page, "stats-today"))
     assert "No initials yet today" in text(find(page, "stats-top"))
     assert text(find(page, "fooling-ai")) == "For the AI Nothing yet."
+    assert text(find(page, "stats-uploads")) == (
+        "The AI on visitors' own photos No photos judged yet.")
     tick = find(page, "stats-tick")
     assert isinstance(tick, dash.dcc.Interval) and tick.interval == wall.REFRESH_MS
 

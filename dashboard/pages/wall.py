@@ -1,5 +1,5 @@
-"""``/stats``, made for the wall: Humans vs AI all time and today, today's top 10 and the cars
-that fool visitors and the AI, in numbers big enough to read from 3 m on a 1920×1080 screen.
+"""``/stats``, made for the wall: Humans vs AI all time and today, today's top 10, the cars
+that fool visitors and the AI, and how the AI did on visitors' own photos, in numbers big enough to read from 3 m on a 1920×1080 screen.
 
 It reads only the statistics database (a few aggregate queries, milliseconds), never a
 service, and refreshes itself every ``REFRESH_MS``; if the database fails, the wall keeps the
@@ -125,12 +125,27 @@ def _misses(title: str, cars: list[CarMisses], id_: str) -> html.Div:
     ])
 
 
-def fooling_panel(visitors: list[CarMisses], ai: list[CarMisses]) -> list:
-    """The cars guessed wrong most often, with the share of tries that got them wrong."""
+def uploads(verdicts: dict[str, int]) -> html.Div:
+    """How visitors judged the AI on their own photos (``/upload``'s "Was the AI right?")."""
+    judged = verdicts["right"] + verdicts["wrong"]
+    line = (ngettext("Right on {right} of {count} photo ({share})",
+                     "Right on {right} of {count} photos ({share})", judged).format(
+                right=verdicts["right"], count=judged, share=percent(verdicts["right"] / judged))
+            if judged else _("No photos judged yet."))
+    return html.Div(id="stats-uploads", children=[
+        html.H3(_("The AI on visitors' own photos"), className="wall-subtitle"),
+        html.P(line, className="wall-text mb-0")])
+
+
+def fooling_panel(visitors: list[CarMisses], ai: list[CarMisses],
+                  verdicts: dict[str, int]) -> list:
+    """The cars guessed wrong most often, with the share of tries that got them wrong; and
+    how the AI did on visitors' own photos, by their verdicts."""
     return [html.H2(_("The trickiest cars"), className="wall-title"),
             html.P(_("share of guesses that were wrong"), className="wall-label mb-2"),
             _misses(_("For visitors"), visitors, "fooling-visitors"),
-            _misses(_("For the AI"), ai, "fooling-ai")]
+            _misses(_("For the AI"), ai, "fooling-ai"),
+            uploads(verdicts)]
 
 
 def panels(stats: Stats, day: date) -> tuple[list, list, list, list]:
@@ -139,7 +154,7 @@ def panels(stats: Stats, day: date) -> tuple[list, list, list, list]:
     return (match_panel(_("All time"), _match(stats, None), "all"),
             match_panel(_("Today"), _match(stats, day), "today"),
             top_panel(stats.top(day, TOP_N)),
-            fooling_panel(fooling.visitors, fooling.ai))
+            fooling_panel(fooling.visitors, fooling.ai, stats.upload_verdicts()))
 
 
 def refresh(stats: Stats, day: date) -> tuple[list, list, list, list]:
