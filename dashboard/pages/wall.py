@@ -1,5 +1,6 @@
 """``/stats``, made for the wall: Humans vs AI all time and today, today's top 10, the cars
-that fool visitors and the AI, and how the AI did on visitors' own photos, in numbers big enough to read from 3 m on a 1920×1080 screen.
+that fool visitors and the AI, and how the AI did on visitors' own photos, in numbers big
+enough to read from 3 m on a 1920×1080 screen.
 
 It reads only the statistics database (a few aggregate queries, milliseconds), never a
 service, and refreshes itself every ``REFRESH_MS``; if the database fails, the wall keeps the
