@@ -37,8 +37,14 @@ class Settings(BaseSettings):
     # A directory to keep visitors' uploaded photos in; unset: they are never written down.
     keep_uploads: Path | None = None
     # The game store: "" is the embedded on-disk store in store_dir (survives restarts, shared
-    # by the workers of one machine); "memory:" keeps games in the process (tests).
+    # by the workers of one machine); redis://host:port/db is Redis, shared by every dashboard
+    # that uses it (several machines); "memory:" keeps games in the process (tests).
     store_url: str = ""
+    store_prefix: str = Field(
+        "beat-the-ai:", max_length=64,
+        description="Redis: before every key, one per deployment sharing a Redis")
+    store_timeout: float = Field(
+        2.0, gt=0, description="Redis: seconds to connect, for each reply, for a connection")
     store_dir: Path = REPO / ".cache" / "dashboard" / "games"
     store_max_bytes: int = Field(512 * 1024 * 1024, gt=0, description="the store's size bound")
     game_ttl: float = Field(6 * 3600, gt=0, description="seconds a game is kept after last use")

@@ -1,16 +1,20 @@
-"""The game store: the in-memory one and the on-disk one (real diskcache/SQLite in a temporary
-directory, real processes), their byte and age bounds, atomic updates and damaged entries."""
+"""The game store: the in-memory one, the on-disk one (real diskcache/SQLite in a temporary
+directory, real processes) and the Redis one (a real redis-server on a loopback port,
+``tests/redis_server.py``): the same contract for all, their byte and age bounds, atomic updates
+and damaged entries, and a Redis that is down or frozen."""
 from __future__ import annotations
 
 import multiprocessing
 import os
 import pickle
+import signal
 import threading
 import time
 from pathlib import Path
 
 import diskcache
 import pytest
+import redis
 
 from dashboard.game import Car, Game, Round
 from dashboard.settings import Settings
@@ -18,11 +22,15 @@ from dashboard.store import (
     FORMAT,
     DiskStore,
     MemoryStore,
+    RedisStore,
     StoreBusy,
+    StoreUnavailable,
+    connect_redis,
     dumps,
     loads,
     open_store,
 )
+from tests.redis_server import redis_server, started  # noqa: F401 - a fixture, used by name
 
 M3 = Car("BMW M3 Coupe 2012", "BMW", "M3 Coupe", 2012)
 X5 = Car("BMW X5 SUV 2007", "BMW", "X5 SUV", 2007)
@@ -50,19 +58,52 @@ def open_disk(directory: Path, max_bytes: int = 64 * MiB, ttl: float = 600,
     return DiskStore(directory, max_bytes=max_bytes, ttl=ttl, timeout=timeout)
 
 
-@pytest.fixture(params=["memory", "disk"])
+def open_redis(url: str, prefix: str, max_bytes: int = 64 * MiB, ttl: float = 600,
+               timeout: float = 2.0) -> RedisStore:
+    return RedisStore(connect_redis(url, timeout), max_bytes=max_bytes, ttl=ttl, prefix=prefix)
+
+
+@pytest.fixture
+def shared_redis(request):
+    """The session's Redis server (tests/redis_server.py)."""
+    return request.getfixturevalue("redis_server")
+
+
+@pytest.fixture(params=["memory", "disk", "redis"])
 def kind(request) -> str:
     return request.param
 
 
-def new_store(kind: str, tmp_path: Path, max_bytes: int = 64 * MiB, ttl: float = 600):
+@pytest.fixture
+def where(kind, tmp_path, request) -> tuple[str, str]:
+    """Where a test's stores of ``kind`` keep their games: a directory, or the session's Redis
+    and a key prefix of the test's own (so tests never see each other's games)."""
+    if kind == "redis":
+        server = request.getfixturevalue("redis_server")
+        return server.url, f"test-{request.node.name}-{os.getpid()}:"
+    return str(tmp_path / "games"), ""
+
+
+def new_store(kind: str, where: tuple[str, str], max_bytes: int = 64 * MiB, ttl: float = 600):
     if kind == "memory":
         return MemoryStore(max_bytes=max_bytes, ttl=ttl)
-    return open_disk(tmp_path / "games", max_bytes, ttl)
+    if kind == "redis":
+        return open_redis(*where, max_bytes=max_bytes, ttl=ttl)
+    return open_disk(Path(where[0]), max_bytes, ttl)
 
 
-def test_get_put_update_delete(kind, tmp_path):
-    store = new_store(kind, tmp_path)
+def stored_keys(kind: str, where: tuple[str, str], store) -> set[str]:
+    """The session ids the store holds, read past the store itself."""
+    if kind == "memory":
+        return set(store._blobs)
+    if kind == "redis":
+        raw = redis.Redis.from_url(where[0])
+        return {k.decode().removeprefix(where[1]) for k in raw.keys(where[1] + "*")}
+    return set(diskcache.Cache(where[0]))
+
+
+def test_get_put_update_delete(kind, where):
+    store = new_store(kind, where)
     game = make_game()
     store.put("a", game)
     store.put("b", make_game())
@@ -85,17 +126,14 @@ def test_get_put_update_delete(kind, tmp_path):
     "", "a" * 65, "x" * 20_000_000, "a/b", "../a", "a b", "a\n", "é", "a\x00",
     None, 5, 1.5, b"a", ["a"], {"a": 1},
 ])
-def test_keys_that_are_not_short_plain_strings_are_refused(kind, tmp_path, key):
-    store = new_store(kind, tmp_path)
+def test_keys_that_are_not_short_plain_strings_are_refused(kind, where, key):
+    store = new_store(kind, where)
     for call in (lambda: store.put(key, make_game(10, 10)), lambda: store.get(key),
                  lambda: store.update(key, lambda g: g.guess(0, M3)),
                  lambda: store.delete(key)):
         with pytest.raises(ValueError):
             call()
-    if kind == "memory":
-        assert store.size == 0
-    else:
-        assert len(diskcache.Cache(str(tmp_path / "games"))) == 0
+    assert stored_keys(kind, where, store) == set()
 
 
 def test_memory_store_is_bounded_in_bytes_least_recently_used_first():
@@ -129,15 +167,15 @@ def test_disk_store_directory_stays_within_its_byte_bound(tmp_path):
     assert len(diskcache.Cache(str(directory))) * game_bytes > bound / 2  # full, not emptied
 
 
-def test_a_game_larger_than_the_store_is_refused(kind, tmp_path):
-    store = new_store(kind, tmp_path, max_bytes=100_000)
+def test_a_game_larger_than_the_store_is_refused(kind, where):
+    store = new_store(kind, where, max_bytes=100_000)
     with pytest.raises(ValueError):
         store.put("a", make_game())
     assert store.get("a") is None
 
 
-def test_games_unused_for_the_ttl_are_gone_and_use_keeps_them(kind, tmp_path):
-    store = new_store(kind, tmp_path, ttl=1.0)
+def test_games_unused_for_the_ttl_are_gone_and_use_keeps_them(kind, where):
+    store = new_store(kind, where, ttl=1.0)
     store.put("played", make_game(100, 100))
     store.put("left", make_game(100, 100))
     time.sleep(0.6)
@@ -164,8 +202,8 @@ def count_up(store, key: str, times: int) -> None:
         store.update(key, lambda g: setattr(g, "current", g.current + 1))
 
 
-def test_updates_from_many_threads_are_all_kept_and_a_guess_is_recorded_once(kind, tmp_path):
-    store = new_store(kind, tmp_path)
+def test_updates_from_many_threads_are_all_kept_and_a_guess_is_recorded_once(kind, where):
+    store = new_store(kind, where)
     store.put("counter", make_game())
     store.put("clicks", make_game())
     threads = [threading.Thread(target=count_up, args=(store, "counter", 20)) for _ in range(6)]
@@ -181,22 +219,23 @@ def test_updates_from_many_threads_are_all_kept_and_a_guess_is_recorded_once(kin
     assert results.count(True) == 1 and store.get("clicks").rounds[0].guess in CARS
 
 
-def process_play(directory: Path, start, car: Car, results) -> None:
-    """A second gunicorn worker: counts up, then a click lands together with the others'."""
-    store = open_disk(directory)
+def process_play(kind: str, where: tuple[str, str], start, car: Car, results) -> None:
+    """A second gunicorn worker (or dashboard on another machine): counts up, then a click
+    lands together with the others'."""
+    store = new_store(kind, where)
     start.wait()
     count_up(store, "counter", 100)
     start.wait()
     results.put((car, store.update("clicks", lambda g: g.guess(0, car))))
 
 
-def test_updates_from_three_processes_are_all_kept_and_a_guess_is_recorded_once(tmp_path):
-    directory = tmp_path / "games"
-    store = open_disk(directory)
+@pytest.mark.parametrize("kind", ["disk", "redis"])
+def test_updates_from_three_processes_are_all_kept_and_a_guess_is_recorded_once(kind, where):
+    store = new_store(kind, where)
     store.put("counter", make_game())
     store.put("clicks", make_game())
     start, results = SPAWN.Barrier(3), SPAWN.Queue()
-    processes = [SPAWN.Process(target=process_play, args=(directory, start, car, results))
+    processes = [SPAWN.Process(target=process_play, args=(kind, where, start, car, results))
                  for car in CARS]
     for p in processes:
         p.start()
@@ -294,6 +333,25 @@ def test_damaged_entries_read_as_no_game_and_are_dropped(tmp_path):
     assert store.get("ok") is not None
 
 
+def test_damaged_redis_entries_read_as_no_game_and_are_dropped(shared_redis, tmp_path):
+    marker = tmp_path / "ran"
+    prefix = "damaged:"
+    store = open_redis(shared_redis.url, prefix)
+    raw = shared_redis.client()
+    for key, blob in damaged_blobs(marker).items():
+        if isinstance(blob, list):
+            raw.rpush(prefix + key, *blob)  # not even a string: Redis's WRONGTYPE
+        else:
+            raw.set(prefix + key, blob)
+    for key in damaged_blobs(marker):
+        assert store.get(key) is None, key
+        assert store.update(key, lambda g: g.guess(0, M3)) is None, key
+    assert raw.keys(prefix + "*") == []
+    assert not marker.exists()
+    store.put("ok", make_game(100, 100))
+    assert raw.get(prefix + "ok") == dumps(store.get("ok"))  # the same bytes as on disk
+
+
 def test_damaged_blobs_load_as_none(tmp_path):
     marker = tmp_path / "ran"
     for key, blob in damaged_blobs(marker).items():
@@ -315,11 +373,70 @@ def test_an_unreadable_database_file_is_replaced_by_an_empty_store(tmp_path):
     assert store.get("b") is not None
 
 
-def test_open_store_chooses_by_url(tmp_path):
+def test_open_store_chooses_by_url(tmp_path, shared_redis):
     memory = open_store(Settings(store_url="memory:"))
     assert isinstance(memory, MemoryStore)
     disk = open_store(Settings(store_url="", store_dir=tmp_path / "games", game_ttl=60))
     assert isinstance(disk, DiskStore) and (tmp_path / "games" / "cache.db").exists()
-    with pytest.raises(ValueError, match="redis") as error:
-        open_store(Settings(store_url="redis://user:secret@localhost:6379/0"))
+    shared = open_store(Settings(store_url=shared_redis.url, store_prefix="deployment-a:"))
+    assert isinstance(shared, RedisStore)
+    shared.put("s", make_game(100, 100))
+    assert shared_redis.client().exists("deployment-a:s")
+    with pytest.raises(ValueError, match="redis://") as error:
+        open_store(Settings(store_url="mongodb://user:secret@localhost:27017/0"))
     assert "secret" not in str(error.value)
+
+
+def test_deployments_sharing_a_redis_do_not_see_each_others_games(shared_redis):
+    a, b = open_redis(shared_redis.url, "fair-a:"), open_redis(shared_redis.url, "fair-b:")
+    a.put("s", make_game(100, 100))
+    assert b.get("s") is None and b.update("s", lambda g: g.guess(0, M3)) is None
+    b.delete("s")
+    assert a.get("s") is not None
+
+
+def test_redis_is_bounded_by_its_maxmemory_least_recently_used_first():
+    """Redis's LRU clock counts whole seconds: games played within one second are equally
+    recent to it, so the test plays in three phases a second apart."""
+    bound = 8 * MiB
+    with started(maxmemory=bound) as server:
+        store = open_redis(server.url, "g:")
+        info = server.client()
+        game_bytes = len(dumps(make_game()))
+        store.put("kept", make_game())
+        peak = 0
+        for phase in range(3):  # ~13 MB through an 8 MiB Redis; "kept" is played all along
+            if phase:
+                time.sleep(1.1)
+            for i in range(20 * phase, 20 * phase + 20):
+                store.put(f"g{i}", make_game())
+                assert store.update("kept", lambda g: g.guess(0, M3)) is not None
+                peak = max(peak, info.info("memory")["used_memory"])
+        assert peak <= bound + game_bytes, f"Redis reached {peak} bytes"  # one write beyond
+        assert all(store.get(f"g{i}") is not None for i in range(40, 60))  # the newest stay
+        assert all(store.get(f"g{i}") is None for i in range(20))  # the oldest unused went
+        assert info.dbsize() * game_bytes > bound / 2  # full, not emptied
+
+
+def test_a_redis_that_is_down_or_frozen_is_unavailable_within_the_timeout_then_back():
+    with started() as server:
+        store = open_redis(server.url, "t:", timeout=0.5)
+        store.put("s", make_game(100, 100))
+        server.proc.send_signal(signal.SIGSTOP)  # frozen: connected, never answers
+        try:
+            for call in (lambda: store.get("s"), lambda: store.put("s", make_game(100, 100)),
+                         lambda: store.update("s", lambda g: g.guess(0, M3)),
+                         lambda: store.delete("s")):
+                began = time.monotonic()
+                with pytest.raises(StoreUnavailable):
+                    call()
+                assert time.monotonic() - began < 1.5  # one timeout, no retries of it
+        finally:
+            server.proc.send_signal(signal.SIGCONT)
+        assert store.get("s") is not None  # answering again: the same client recovers
+        assert isinstance(StoreUnavailable(), StoreBusy)  # callers treat both alike
+    began = time.monotonic()
+    with pytest.raises(StoreUnavailable):  # down: refused at once
+        store.get("s")
+    assert time.monotonic() - began < 1.5
+    store.close()
