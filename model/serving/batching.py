@@ -7,6 +7,7 @@ one worker thread, so the event loop keeps answering while it computes.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -28,9 +29,11 @@ class Batcher:
     def __init__(self, max_batch_size: int, timeout_ms: float) -> None:
         self.max_batch_size = max_batch_size
         self.timeout = timeout_ms / 1000
+        self._loop = asyncio.get_running_loop()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
-        self._queues: dict[str, asyncio.Queue[_Call]] = {}
-        self._workers: list[asyncio.Task] = []
+        # One queue per signature object: two versions' "serving_default" never share a batch.
+        self._queues: dict[Signature, asyncio.Queue[_Call | None]] = {}
+        self._workers: dict[Signature, asyncio.Task] = {}
 
     async def run(self, signature: Signature,
                   inputs: dict[str, tf.Tensor]) -> dict[str, np.ndarray]:
@@ -39,10 +42,10 @@ class Batcher:
         if len(rows) != 1:  # unbatched signature, or inputs of unequal length: run as is
             return await self._execute(signature, inputs)
         call = _Call(inputs, rows.pop())
-        if signature.name not in self._queues:
-            self._queues[signature.name] = asyncio.Queue()
-            self._workers.append(asyncio.create_task(self._work(signature)))
-        await self._queues[signature.name].put(call)
+        if signature not in self._queues:
+            self._queues[signature] = asyncio.Queue()
+            self._workers[signature] = asyncio.create_task(self._work(signature))
+        await self._queues[signature].put(call)
         return await call.future
 
     async def _execute(self, signature: Signature, inputs: dict[str, tf.Tensor]):
@@ -50,20 +53,38 @@ class Batcher:
         return await loop.run_in_executor(self._executor, signature, inputs)
 
     async def _work(self, signature: Signature) -> None:
-        queue = self._queues[signature.name]
+        queue = self._queues[signature]
         loop = asyncio.get_running_loop()
-        while True:
-            batch = [await queue.get()]
-            rows = batch[0].rows
+        retired = False
+        while not retired:
+            first = await queue.get()
+            if first is None:
+                break
+            batch, rows = [first], first.rows
             deadline = loop.time() + self.timeout
             while rows < self.max_batch_size:
                 try:
                     call = await asyncio.wait_for(queue.get(), max(0.0, deadline - loop.time()))
                 except TimeoutError:
                     break
+                if call is None:
+                    retired = True
+                    break
                 batch.append(call)
                 rows += call.rows
             await self._run_batch(signature, batch)
+
+    def retire(self, signatures: Iterable[Signature]) -> None:
+        """Let an unloaded version's workers finish what they hold, then end, so the old model
+        is freed. Thread-safe: the version poller calls it from its thread."""
+        self._loop.call_soon_threadsafe(self._retire, list(signatures))
+
+    def _retire(self, signatures: list[Signature]) -> None:
+        for signature in signatures:
+            queue = self._queues.pop(signature, None)
+            if queue is not None:
+                queue.put_nowait(None)
+                self._workers.pop(signature, None)
 
     async def _run_batch(self, signature: Signature, batch: list[_Call]) -> None:
         if len(batch) == 1:
@@ -101,7 +122,7 @@ class Batcher:
                 call.future.set_result(result)
 
     async def close(self) -> None:
-        for task in self._workers:
+        for task in self._workers.values():
             task.cancel()
-        await asyncio.gather(*self._workers, return_exceptions=True)
+        await asyncio.gather(*self._workers.values(), return_exceptions=True)
         self._executor.shutdown(wait=True)

@@ -7,11 +7,27 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from typing import Any
 
 import numpy as np
 
 from model.serving.servable import ServingError, Signature
+
+_BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+
+
+def unescape_base64(text: str) -> bytes:
+    """Decode as absl's ``Base64Unescape`` (TF Serving's) does: whitespace and line breaks are
+    skipped and the ``=`` padding may be left out, so ``base64.encodebytes`` output and the
+    ``base64`` command's are accepted; any other stray character is an error."""
+    compact = "".join(text.split())
+    if not _BASE64.fullmatch(compact) or len(compact.rstrip("=")) % 4 == 1:
+        raise ServingError(400, "invalid base64: not a base64 string")
+    try:
+        return base64.b64decode(compact + "=" * (-len(compact) % 4), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ServingError(400, f"invalid base64: {exc}") from exc
 
 
 def _is_b64(value: Any) -> bool:
@@ -23,10 +39,7 @@ def decode_binary(value: Any) -> Any:
     if _is_b64(value):
         if not isinstance(value["b64"], str):
             raise ServingError(400, "a b64 value must be a string")
-        try:
-            return base64.b64decode(value["b64"], validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise ServingError(400, f"invalid base64: {exc}") from exc
+        return unescape_base64(value["b64"])
     if isinstance(value, dict):
         return {k: decode_binary(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -72,6 +85,10 @@ def parse_inputs(body: dict, signature: Signature) -> tuple[dict[str, Any], bool
 
 
 def _jsonable(name: str, value: np.ndarray) -> Any:
+    if value.dtype == np.float32:
+        # TF Serving writes a float32 in its shortest round-trip form (0.1, not the double
+        # 0.10000000149011612): numpy's float32 repr is that form, read back as a double.
+        return value.astype(str).astype(np.float64).tolist()
     if value.dtype.kind not in ("S", "O"):
         return value.tolist()
 

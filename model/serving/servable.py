@@ -1,18 +1,19 @@
-"""The loaded SavedModel: its signatures, TF Serving's status and metadata views of it.
-
-Like TF Serving's default version policy, only the latest numeric version directory under
-the base path is loaded and served.
-"""
+"""One loaded version of the SavedModel: its signatures and TF Serving's metadata view of it."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
-from tensorflow.core.framework import types_pb2
+from google.protobuf import json_format
+from tensorflow.core.protobuf import saved_model_pb2
+from tensorflow_serving.apis import get_model_metadata_pb2
+
+from model.serving import metrics
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +36,6 @@ class TensorInfo:
     name: str
     dtype: tf.DType
     shape: list[int | None]
-
-    def as_json(self, graph_name: str) -> dict:
-        dims = [{"size": str(-1 if d is None else d), "name": ""} for d in self.shape]
-        return {
-            "dtype": types_pb2.DataType.Name(self.dtype.as_datatype_enum),
-            "tensor_shape": {"dim": dims, "unknown_rank": False},
-            "name": graph_name,
-        }
 
 
 class Signature:
@@ -96,32 +89,26 @@ class Signature:
             raise ServingError(500, "the model failed on this request") from exc
         return {k: v.numpy() for k, v in outputs.items()}
 
-    def metadata(self) -> dict:
-        return {
-            "inputs": {k: v.as_json(f"{self.name}_{k}:0") for k, v in self.inputs.items()},
-            "outputs": {k: v.as_json(f"StatefulPartitionedCall:{i}")
-                        for i, (k, v) in enumerate(sorted(self.outputs.items()))},
-            "method_name": "tensorflow/serving/predict",
-            "defaults": {},
-        }
 
-
-def latest_version(base_path: Path) -> Path:
-    versions = [p for p in Path(base_path).iterdir() if p.is_dir() and p.name.isdigit()]
-    if not versions:
-        raise FileNotFoundError(f"no numeric version directory under {base_path}")
-    return max(versions, key=lambda p: int(p.name))
+def signature_defs(path: Path) -> dict:
+    """The SavedModel's ``SignatureDefMap`` as TF Serving writes it in JSON: read from
+    ``saved_model.pb`` itself (``__saved_model_init_op`` and the graph's real tensor names
+    included), every field printed, proto field names kept."""
+    saved = saved_model_pb2.SavedModel.FromString((path / "saved_model.pb").read_bytes())
+    defs = get_model_metadata_pb2.SignatureDefMap(signature_def=saved.meta_graphs[0].signature_def)
+    return json_format.MessageToDict(defs, preserving_proto_field_name=True,
+                                     always_print_fields_with_no_presence=True)
 
 
 class Servable:
-    """A model name, its loaded version and signatures."""
+    """A model name, one loaded version and its signatures, warmed up before it takes traffic."""
 
-    def __init__(self, name: str, base_path: Path) -> None:
-        path = latest_version(base_path)
+    def __init__(self, name: str, path: Path) -> None:
         log.info("loading model", extra={"model": name, "path": str(path)})
-        self.name, self.version = name, int(path.name)
+        self.name, self.version, self.path = name, int(path.name), path
         self._model = tf.saved_model.load(str(path))
         self.signatures = {k: Signature(k, fn) for k, fn in self._model.signatures.items()}
+        self._signature_defs = signature_defs(path)
         self._warm_up(path / "assets.extra" / "tf_serving_warmup_requests")
 
     def _warm_up(self, records: Path) -> None:
@@ -130,37 +117,33 @@ class Servable:
             return
         from tensorflow_serving.apis import prediction_log_pb2
 
-        for raw in tf.data.TFRecordDataset(str(records)):
-            request = prediction_log_pb2.PredictionLog.FromString(raw.numpy()).predict_log.request
-            signature = self.signature(request.model_spec.signature_name or None)
-            signature({k: tf.constant(tf.make_ndarray(v))
-                       for k, v in request.inputs.items()})
+        started, status = time.perf_counter(), "OK"
+        try:
+            for raw in tf.data.TFRecordDataset(str(records)):
+                request = prediction_log_pb2.PredictionLog.FromString(
+                    raw.numpy()).predict_log.request
+                signature = self.signature(request.model_spec.signature_name or None)
+                signature({k: tf.constant(tf.make_ndarray(v))
+                           for k, v in request.inputs.items()})
+        except Exception:
+            status = "UNKNOWN"
+            raise
+        finally:
+            metrics.warmup(str(self.path), status, time.perf_counter() - started)
         log.info("warm-up done", extra={"model": self.name, "version": self.version})
 
-    def resolve(self, name: str, version: str | None) -> None:
-        """Raise 404 unless (name, version) is what this server serves (TF Serving's wording)."""
-        if name != self.name or (version is not None and int(version) != self.version):
-            request = f"Specific({name}, {version})" if version else f"Latest({name})"
-            raise ServingError(404, f"Servable not found for request: {request}")
-
     def signature(self, name: str | None) -> Signature:
+        """TF Serving answers an unknown signature with FAILED_PRECONDITION: HTTP 400."""
         key = name or "serving_default"
         if key not in self.signatures:
-            raise ServingError(404, f"Serving signature name: \"{key[:100]}\" not found in "
+            raise ServingError(400, f"Serving signature name: \"{key[:100]}\" not found in "
                                     f"signature def (have: {sorted(self.signatures)})")
         return self.signatures[key]
 
-    def status(self) -> dict:
-        return {"model_version_status": [{
-            "version": str(self.version), "state": "AVAILABLE",
-            "status": {"error_code": "OK", "error_message": ""},
-        }]}
-
     def metadata(self) -> dict:
+        """``GetModelMetadata`` over REST: TF Serving writes the ``SignatureDefMap`` under
+        ``metadata.signature_def`` as a plain message (no ``Any``, so no ``"@type"``)."""
         return {
             "model_spec": {"name": self.name, "signature_name": "", "version": str(self.version)},
-            "metadata": {"signature_def": {
-                "signature_def": {k: s.metadata() for k, s in self.signatures.items()},
-                "@type": "type.googleapis.com/tensorflow.serving.SignatureDefMap",
-            }},
+            "metadata": {"signature_def": self._signature_defs},
         }

@@ -23,4 +23,10 @@ class Settings(BaseSettings):
     max_photos: int = Field(64, gt=0, description="photos (rows) per request")
     max_pixels: int = Field(40_000_000, gt=0, description="per photo, read from its header")
     body_timeout: float = Field(15.0, gt=0, description="seconds to receive a request body")
+    # TF Serving's model config ``version_labels``, e.g. "stable=1,canary=2"
+    version_labels: str = ""
+    # TF Serving's --file_system_poll_wait_seconds: how often the base path is read for versions
+    file_system_poll_wait_seconds: float = Field(1.0, gt=0)
+    # TF Serving's --rest_api_timeout_in_ms: a REST request taking longer gets a 504
+    rest_api_timeout_in_ms: int = Field(30_000, gt=0)
     log_level: str = "INFO"
