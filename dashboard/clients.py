@@ -5,6 +5,8 @@ All share one ``aiohttp.ClientSession`` per event loop and put a timeout on ever
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -27,6 +29,7 @@ class PoolPhoto:
 class Manifest:
     photos: list[PoolPhoto]
     cars: list[Car]  # every class the model knows: what a visitor can guess
+    digest: str = ""  # names this pool: a photo URL means the same photo only within it
 
 
 @dataclass(frozen=True)
@@ -87,10 +90,12 @@ class ImageServerClient:
     async def manifest(self) -> Manifest:
         async with await self._get("/manifest.json") as r:
             try:
-                data = await r.json()
+                body = await r.read()
+                data = json.loads(body)
                 return Manifest(
                     photos=[PoolPhoto(p["url"], _car(p)) for p in data["photos"]],
                     cars=[_car(c) for c in data["classes"]],
+                    digest=hashlib.sha256(body).hexdigest()[:16],
                 )
             except (aiohttp.ContentTypeError, KeyError, TypeError, ValueError) as exc:
                 raise ServiceError(f"malformed manifest: {exc!r}") from exc

@@ -20,6 +20,14 @@ worker_class = "gthread"
 workers = Settings().workers  # DASHBOARD_WORKERS
 threads = 8
 graceful_timeout = 10
+# A player thinks 1-3 s between clicks; gunicorn's default 2 s keep-alive closed connections
+# just as their next request came, and the client saw "connection reset by peer". An idle
+# connection costs a gthread worker no thread (it waits in the poller), so keep it longer than
+# any think time and longer than a proxy's own upstream keep-alive (nginx: 60 s), so that the
+# side that closes is always the client's.
+keepalive = Settings().keepalive  # DASHBOARD_KEEPALIVE
+worker_connections = 1000  # per worker; more wait in the listen backlog, never reset
+backlog = 2048
 timeout = 20  # a worker that stops answering its heartbeat (hung, SIGSTOPped) is replaced
 control_socket_disable = True  # gunicorn 25+: no control socket to leave behind
 # A client may take this long between two packets of its request (or of reading our answer).

@@ -1,6 +1,8 @@
 """Prepare a game: draw the photos, download them concurrently, then one batched
 ``:predict`` call for the AI's guesses and where it looked, and one batched ``/explain`` call
-to draw the overlays; one event loop, one aiohttp session, a timeout on every call.
+to draw the overlays; one event loop, one aiohttp session, a timeout on every call. Photos the
+model has answered before (under the version now serving) come from ``dashboard.answers``
+instead, with no call at all.
 
 The model's ``gradcam`` signature returns the top-5 and the heatmap from one forward pass, and
 the explainer draws the heatmaps it is given, so the model runs once per photo. The original
@@ -14,9 +16,10 @@ import logging
 import random
 from dataclasses import dataclass
 
+from dashboard.answers import Answer, Versioned
 from dashboard.clients import ExplainerClient, ImageServerClient, Manifest, PoolPhoto, ServiceError
 from dashboard.game import Game, Round, choices
-from model.client import ModelClient
+from model.client import ModelClient, Prediction
 
 log = logging.getLogger(__name__)
 
@@ -58,33 +61,81 @@ async def draw_or_none(explainer: ExplainerClient, photos: list[bytes],
         return None
 
 
-async def prepare_game(services: Services, manifest: Manifest, rounds: int,
-                       rng: random.Random) -> Game:
-    """Raises ``model.client.ModelError`` when the AI cannot answer, ``ServiceError`` when
-    too few photos load."""
-    candidates = rng.sample(manifest.photos, len(manifest.photos))
-    return await prepare_rounds(services, manifest, candidates, rounds, rng)
+@dataclass(frozen=True)
+class Answered:
+    """A pool photo with the AI's answer; ``overlay`` is None when the explainer failed."""
+    pool_photo: PoolPhoto
+    photo: bytes
+    prediction: Prediction
+    overlay: bytes | None
 
 
-async def prepare_rounds(services: Services, manifest: Manifest, candidates: list[PoolPhoto],
-                         rounds: int, rng: random.Random) -> Game:
-    """``rounds`` of the ``candidates`` (in their order) with the AI's answers: the game's
-    preparation, and the explorer's batches (pages/explore.py) drawn from one make."""
-    chosen = await fetch_photos(services.images, candidates, rounds)
+async def ask(services: Services, candidates: list[PoolPhoto], wanted: int,
+              ) -> tuple[list[Answered], bool]:
+    """The first ``wanted`` candidates that load, answered by the model in one batch and
+    drawn by the explainer in one batch; and whether they could be drawn."""
+    chosen = await fetch_photos(services.images, candidates, wanted)
     photos = [data for _, data in chosen]
     cams = await services.model.gradcam(photos)
     drawn = await draw_or_none(services.explainer, photos, [c.heatmap for c in cams])
     overlays = drawn if drawn is not None else [None] * len(photos)
-    predictions = [c.prediction for c in cams]
+    return [Answered(pool_photo, data, cam.prediction, overlay)
+            for (pool_photo, data), cam, overlay in zip(chosen, cams, overlays, strict=True)
+            ], drawn is not None
+
+
+async def answer(services: Services, candidates: list[PoolPhoto], wanted: int,
+                 known: Versioned | None) -> tuple[list[Answered], bool]:
+    """``ask`` for the first ``wanted`` candidates, where ``known`` has no answer for them
+    yet; what the model answers now (with its overlay) is kept there."""
+    head = candidates[:wanted]
+    found = {p.url: a for p in head if known and (a := known.get(p.url)) is not None}
+    answered = [Answered(p, a.photo, a.prediction, a.overlay)
+                for p in head if (a := found.get(p.url)) is not None]
+    explained = True
+    if len(answered) < wanted:
+        fresh, explained = await ask(services, [p for p in candidates if p.url not in found],
+                                     wanted - len(answered))
+        answered += fresh
+        if known is not None:
+            for a in fresh:
+                if a.overlay is not None:
+                    known.put(a.pool_photo.url, Answer(a.photo, a.prediction, a.overlay))
+    return answered, explained
+
+
+async def prepare_game(services: Services, manifest: Manifest, rounds: int,
+                       rng: random.Random, known: Versioned | None = None) -> Game:
+    """Raises ``model.client.ModelError`` when the AI cannot answer, ``ServiceError`` when
+    too few photos load."""
+    candidates = rng.sample(manifest.photos, len(manifest.photos))
+    return await prepare_rounds(services, manifest, candidates, rounds, rng, known)
+
+
+async def prepare_rounds(services: Services, manifest: Manifest, candidates: list[PoolPhoto],
+                         rounds: int, rng: random.Random, known: Versioned | None = None,
+                         ) -> Game:
+    """``rounds`` of the ``candidates`` (in their order) with the AI's answers: the game's
+    preparation, and the explorer's batches (pages/explore.py) drawn from one make."""
+    answered, explained = await answer(services, candidates, rounds, known)
+    return game_of(manifest, answered, explained, rng)
+
+
+def game_of(manifest: Manifest, answered: list[Answered], explained: bool,
+            rng: random.Random) -> Game:
+    """The rounds of these answered photos; a class the pool does not know is a ServiceError
+    (the model and the pool disagree)."""
     cars = {car.class_name: car for car in manifest.cars}
-    unknown = {c for p in predictions for c in p.classes} - cars.keys()
+    unknown = {c for a in answered for c in a.prediction.classes} - cars.keys()
     if unknown:
         raise ServiceError(f"the model and the photo pool disagree on classes: {sorted(unknown)}")
     return Game([
-        Round(photo=data, answer=pool_photo.answer, overlay=overlay, source=pool_photo.url,
+        Round(photo=a.photo, answer=a.pool_photo.answer, overlay=a.overlay,
+              source=a.pool_photo.url,
               ai_top=[(cars[name], score)
-                      for name, score in zip(p.classes, p.scores, strict=True)],
-              choices=choices(pool_photo.answer, [cars[name] for name in p.classes],
+                      for name, score in zip(a.prediction.classes, a.prediction.scores,
+                                             strict=True)],
+              choices=choices(a.pool_photo.answer, [cars[name] for name in a.prediction.classes],
                               manifest.cars, rng))
-        for (pool_photo, data), p, overlay in zip(chosen, predictions, overlays, strict=True)
-    ], explained=drawn is not None)
+        for a in answered
+    ], explained=explained)

@@ -1,6 +1,12 @@
 """The dashboard's asynchronous side, one per process: an event loop in a background thread
 with one aiohttp session, the back-ends' health, and games prepared ahead of the visitors.
 
+Bursts: the model's answers for pool photos are kept by model version (``dashboard.answers``,
+shared by the machine's workers) and the pool is answered in the background while nobody
+waits, so once it is warm a game is made from kept answers in milliseconds, even when a crowd
+has taken every game prepared ahead. How many games are kept ready follows the recent demand,
+between ``ready_games`` and ``ready_games_max``.
+
 Dash callbacks run in the web server's threads and never wait on a service: they take a game
 that is ready, read the last health check, or wait at most ``render_budget`` for something
 quick (the manifest) and cancel it when that runs out. All the calls to the services come from
@@ -24,15 +30,17 @@ from typing import Any, TypeVar
 
 import aiohttp
 
+from dashboard.answers import AnswerCache, Versioned
 from dashboard.clients import (
     ExplainerClient,
     ImageServerClient,
     Manifest,
     ModelCard,
+    PoolPhoto,
     ServiceError,
 )
 from dashboard.game import Car, Game, Round
-from dashboard.prepare import Services, prepare_game, prepare_rounds
+from dashboard.prepare import Answered, Services, answer, game_of, prepare_game, prepare_rounds
 from dashboard.settings import Settings
 from dashboard.store import GameStore, open_store
 from model.client import GradCam, ModelClient, ModelError
@@ -51,6 +59,7 @@ class Health:
     model: bool = False
     images: bool = False
     explainer: bool = False
+    version: int | None = None  # the model version that answers
 
     @property
     def can_prepare(self) -> bool:
@@ -75,6 +84,10 @@ class Runtime:
         self._checked = False  # no health check has finished yet
         self._exploring: dict[str, asyncio.Task] = {}  # the explorer's batches, per session
         self._model_card: ModelCard | None = None  # /model: read once per process
+        self.answers = AnswerCache(settings.answer_cache_dir, settings.answer_cache_max_bytes)
+        self._kept: dict[str, PoolPhoto] = {}  # pool photos with a kept answer (this version)
+        self._kept_version: int | None = None
+        self._taken: deque[float] = deque()  # when games were taken: the recent demand
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="dashboard-io",
                                         daemon=True)
@@ -102,6 +115,8 @@ class Runtime:
         self._wanted = asyncio.Event()
         self._healthy = asyncio.Event()  # set while a game can be prepared
         self._tasks = [asyncio.create_task(self._watch_health())]
+        if s.warm_answers:
+            self._tasks.append(asyncio.create_task(self._warm_answers()))
         self._tasks += [asyncio.create_task(self._keep_ready())
                         for _ in range(s.prepare_concurrency)]
         self._explore_slots = asyncio.Semaphore(s.prepare_concurrency)
@@ -111,16 +126,16 @@ class Runtime:
     async def _check(self) -> Health:
         s, timeout = self.services, self.settings.health_timeout
 
-        async def model() -> bool:
+        async def model() -> int | None:
             try:
                 async with asyncio.timeout(timeout):
-                    return await s.model.ready()
+                    return await s.model.version()
             except TimeoutError:
-                return False
+                return None
 
-        model_up, images_up, explainer_up = await asyncio.gather(
+        version, images_up, explainer_up = await asyncio.gather(
             model(), s.images.alive(timeout), s.explainer.alive(timeout))
-        return Health(model_up, images_up, explainer_up)
+        return Health(version is not None, images_up, explainer_up, version)
 
     async def _watch_health(self) -> None:
         """Check the back-ends every ``health_interval``; act on changes."""
@@ -155,9 +170,102 @@ class Runtime:
             self._manifest = await self.services.images.manifest()
         return self._manifest
 
+    def _known(self) -> Versioned | None:
+        """The kept answers of the model version that answers now, for this pool (None before
+        both are known). A new version starts with none kept."""
+        version = self.health.version
+        if version != self._kept_version:
+            self._kept, self._kept_version = {}, version
+        if version is None or self._manifest is None:
+            return None
+        return self.answers.of(version, self._manifest.digest)
+
     async def _prepare(self) -> Game:
         manifest = await self._manifest_once()
-        return await prepare_game(self.services, manifest, self.settings.rounds, self._rng)
+        game = await prepare_game(self.services, manifest, self.settings.rounds, self._rng,
+                                  self._known())
+        self._note_kept(game.rounds)
+        return game
+
+    def _note_kept(self, rounds: list[Round]) -> None:
+        if self._manifest is not None:
+            by_url = {p.url: p for p in self._manifest.photos}
+            self._kept.update((r.source, by_url[r.source]) for r in rounds
+                              if r.overlay is not None and r.source in by_url)
+
+    def _from_kept(self) -> Game | None:
+        """A game made at once from kept answers (no service is called), or None when too few
+        are kept or one has gone."""
+        known, rounds = self._known(), self.settings.rounds
+        if known is None or self._manifest is None or len(self._kept) < rounds:
+            return None
+        answered = []
+        for photo in self._rng.sample(list(self._kept.values()), rounds):
+            kept = known.get(photo.url)
+            if kept is None:
+                self._kept.pop(photo.url, None)
+                return None
+            answered.append(Answered(photo, kept.photo, kept.prediction, kept.overlay))
+        return game_of(self._manifest, answered, True, self._rng)
+
+    def _wanted_ready(self) -> int:
+        """Games to keep ready: the games taken in the last ``demand_window`` seconds, between
+        ``ready_games`` and ``ready_games_max`` (a crowd finds games waiting)."""
+        s, now = self.settings, time.monotonic()
+        while self._taken and now - self._taken[0] > s.demand_window:
+            self._taken.popleft()
+        return max(s.ready_games, min(s.ready_games_max, len(self._taken)))
+
+    async def _warm_answers(self) -> None:
+        """Answer the whole pool, a small batch at a time, while no visitor waits for a
+        preparation: photos another worker of the machine is answering are skipped. Runs
+        again for each new model version."""
+        s, batch = self.settings, self.settings.warm_batch
+        while True:
+            await self._healthy.wait()
+            try:
+                manifest = await self._manifest_once()
+            except NOT_READY:
+                await asyncio.sleep(s.health_interval)
+                continue
+            known = self._known()
+            if known is None or not self.health.explainer:
+                await asyncio.sleep(s.health_interval)
+                continue
+            todo = []
+            for photo in self._rng.sample(manifest.photos, len(manifest.photos)):
+                if known.has(photo.url):
+                    self._kept[photo.url] = photo
+                else:
+                    todo.append(photo)
+            log.info("answers kept", extra={"version": known.version, "kept": len(self._kept),
+                                            "to_answer": len(todo)})
+            for start in range(0, len(todo), batch):
+                while self._preparing or len(self._ready) < self._wanted_ready():
+                    await asyncio.sleep(0.2)  # visitors first
+                if self._known() != known:
+                    break  # a new model version: start again
+                mine = [p for p in todo[start:start + batch] if known.claim(p.url, 120)]
+                if not mine:
+                    continue
+                try:
+                    answered, _explained = await answer(self.services, mine, len(mine), known)
+                except NOT_READY as exc:
+                    log.warning("could not answer pool photos", extra={"error": str(exc)})
+                    await asyncio.sleep(s.health_interval)
+                    continue
+                self._kept.update((a.pool_photo.url, a.pool_photo) for a in answered
+                                  if a.overlay is not None)
+            else:
+                if len(self._kept) >= len(manifest.photos):
+                    await self._version_changed(known.version)
+                else:  # photos another worker answered, or that failed: look again later
+                    await asyncio.sleep(s.warm_rescan_seconds)
+
+    async def _version_changed(self, version: int) -> None:
+        """Wait until another model version answers (the pool is answered for this one)."""
+        while self.health.version == version:
+            await asyncio.sleep(self.settings.health_interval)
 
     def _reel_due(self) -> bool:
         return (self._reel is None
@@ -169,9 +277,9 @@ class Runtime:
         pause = 1.0
         while True:
             await self._healthy.wait()
-            reel = (len(self._ready) + self._preparing >= self.settings.ready_games
-                    and self._reel_due())
-            if len(self._ready) + self._preparing >= self.settings.ready_games and not reel:
+            wanted = self._wanted_ready()
+            reel = len(self._ready) + self._preparing >= wanted and self._reel_due()
+            if len(self._ready) + self._preparing >= wanted and not reel:
                 self._wanted.clear()
                 await self._wanted.wait()
                 continue
@@ -196,8 +304,9 @@ class Runtime:
                 self._ready.append(game)
 
     async def _take(self) -> Game | None:
+        self._taken.append(time.monotonic())
         self._wanted.set()
-        return self._ready.popleft() if self._ready else None
+        return self._ready.popleft() if self._ready else self._from_kept()
 
     # --- called from Dash callbacks (web server threads): quick, never on a service ---
 
@@ -261,6 +370,10 @@ class Runtime:
     def ready_games(self) -> int:
         return len(self._ready)
 
+    def kept_answers(self) -> int:
+        """Pool photos this process knows a kept answer for (under the serving version)."""
+        return len(self._kept)
+
     # --- /explore (pages/explore.py): batches of pool photos with the AI's answers ---
 
     def explore(self, session_id: str, make: str | None, size: int) -> str:
@@ -306,7 +419,7 @@ class Runtime:
                 photos = [p for p in manifest.photos if make is None or p.answer.make == make]
                 batch = await prepare_rounds(self.services, manifest,
                                              self._rng.sample(photos, len(photos)),
-                                             min(size, len(photos)), self._rng)
+                                             min(size, len(photos)), self._rng, self._known())
             except NOT_READY as exc:
                 log.warning("could not prepare a batch to explore", extra={"error": str(exc)})
                 return
@@ -375,3 +488,4 @@ class Runtime:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
         self.store.close()
+        self.answers.close()

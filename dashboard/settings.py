@@ -20,6 +20,16 @@ class Settings(BaseSettings):
     rounds: int = Field(5, ge=1, le=20)
     ready_games: int = Field(2, ge=0, description="games prepared ahead for the next visitors")
     prepare_concurrency: int = Field(2, ge=1, le=8, description="games prepared at once")
+    # Bursts: as many games are kept ready as were taken in the last demand_window seconds,
+    # up to ready_games_max; the model's answers for pool photos are kept on disk by model
+    # version (dashboard/answers.py), and the pool is answered while nobody waits.
+    ready_games_max: int = Field(20, ge=0, description="the most games kept ready")
+    demand_window: float = Field(30, gt=0, description="seconds of demand the ready games follow")
+    answer_cache_dir: Path = REPO / ".cache" / "dashboard" / "answers"
+    answer_cache_max_bytes: int = Field(256 * 1024 * 1024, gt=0)
+    warm_answers: bool = Field(True, description="answer the whole pool in the background")
+    warm_batch: int = Field(8, ge=1, le=64, description="pool photos per background call")
+    warm_rescan_seconds: float = Field(30, gt=0)
     health_interval: float = Field(2.0, gt=0, description="seconds between back-end checks")
     health_timeout: float = Field(1.5, gt=0, description="seconds a back-end check may take")
     render_budget: float = Field(
@@ -53,6 +63,7 @@ class Settings(BaseSettings):
     # gunicorn worker processes. Each has its own event loop and games prepared ahead; they
     # share only the game store and the statistics database, so any count plays the same.
     workers: int = Field(1, ge=1, le=16, description="gunicorn worker processes")
+    keepalive: int = Field(75, ge=1, le=3600, description="seconds an idle connection is kept")
     # The fair's big screen: the game and its attract screen only, no menu (`make kiosk`).
     kiosk: bool = False
     # The language a visitor starts in ("en" or "de"); empty: the browser's preference.

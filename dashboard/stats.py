@@ -530,7 +530,7 @@ def api(stats: Stats) -> Blueprint:
             body = {**stats.totals(day), "upload_verdicts": stats.upload_verdicts(day)}
         except SQLAlchemyError:
             log.exception("statistics unavailable")
-            return jsonify(error="statistics unavailable"), 503
+            return jsonify(error="statistics unavailable"), 503, {"Retry-After": "5"}
         response = jsonify(body)
         response.headers["Cache-Control"] = "no-store"
         return response

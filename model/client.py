@@ -73,11 +73,17 @@ class ModelClient:
         """Version states, as ``GET /v1/models/<name>`` reports them."""
         return (await self._call("GET", self.url))["model_version_status"]
 
-    async def ready(self) -> bool:
+    async def version(self) -> int | None:
+        """The version that answers (the highest AVAILABLE one), None if none does."""
         try:
-            return any(v["state"] == "AVAILABLE" for v in await self.status())
-        except ModelError:
-            return False
+            versions = [int(v["version"]) for v in await self.status()
+                        if v.get("state") == "AVAILABLE"]
+        except (ModelError, KeyError, TypeError, ValueError):
+            return None
+        return max(versions, default=None)
+
+    async def ready(self) -> bool:
+        return await self.version() is not None
 
     async def _predict(self, photos: Sequence[bytes], signature: str, row) -> list:
         """``row(prediction)`` for each row the model answered; a malformed answer is a 502."""

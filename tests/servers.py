@@ -131,6 +131,10 @@ def dashboard(model_url: str, explainer_url: str, image_server_url: str,
            "DASHBOARD_STORE_DIR": env.pop("DASHBOARD_STORE_DIR", None) or tempfile.mkdtemp(),
            "DASHBOARD_DATABASE_URL": env.pop("DASHBOARD_DATABASE_URL", None)
            or f"sqlite:///{tempfile.mkdtemp()}/stats.sqlite3",
+           # No answers kept from before, and no warm-up of the whole pool eating the CPU
+           # other tests measure on, unless a test asks (tests/test_answers.py does).
+           "DASHBOARD_ANSWER_CACHE_DIR": tempfile.mkdtemp(),
+           "DASHBOARD_WARM_ANSWERS": "0",
            **env}
     with service(argv, env, "/health", port) as url:
         yield url
