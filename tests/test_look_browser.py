@@ -1,6 +1,7 @@
 # ruff: noqa: F811 - the browser fixtures are imported from test_game_browser and used by name
-"""Designed for 3 m: every page of a whole game, at 1920x1080 and on a 1280x800 touch tablet,
-in easy and in expert mode, measured in real Chromium against the real stack (tests/look.py).
+"""Designed for 3 m: every page of a whole game, at 1920x1080 and on a 1280x800 tablet, in easy
+and in expert mode, measured in real Chromium against the real stack (tests/look.py). Each page
+is measured at both sizes (the window is resized in place), so one game per mode covers both.
 
 Each game collects every failure of every page and asserts once at the end, so one run lists
 the whole to-do. Set ``LOOK_SHOTS`` to a folder to get a screenshot of each page measured
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,7 +45,7 @@ VIEWPORTS = {"1920x1080": {"width": 1920, "height": 1080},
              "1280x800": {"width": 1280, "height": 800}}
 LOCALES = {"easy": "de-DE", "expert": "en-US"}  # the browser's language for each game
 LARGE = "1920x1080"  # the text sizes are set for the big screen, read from 3 m
-TABLET = "1280x800"  # a touch screen
+TABLET = "1280x800"  # a tablet
 MODES = ("expert", "easy")
 BODY_MIN_PX = 24  # at 1080p, running text
 TOP5_MIN_PX = 22  # at 1080p, every text of the result's top-5 (names, values, scale)
@@ -69,17 +71,34 @@ class Look:
     where: str
     shots: Path | None
     failures: list[str] = field(default_factory=list)
+    size: str = LARGE
 
     def fail(self, name: str, what: str, data: object) -> None:
-        self.failures.append(f"{self.where} {name}: {what}: {data}")
+        self.failures.append(f"{self.where} {self.size} {name}: {what}: {data}")
 
-    def check(self, name: str, large_text: bool) -> None:
+    def sizes(self) -> Iterator[int]:
+        """Each screen size in turn (its width), ending at the big screen's."""
+        for self.size in (TABLET, LARGE):
+            self.page.set_viewport_size(VIEWPORTS[self.size])
+            yield VIEWPORTS[self.size]["width"]
+
+    def check(self, name: str, photo: bool = False, makes: bool | None = None) -> None:
+        """``rules`` at each screen size; on the attempt page the photo's width, and
+        ``makes_visible(step=makes)`` unless ``makes`` is None."""
+        for width in self.sizes():
+            self.rules(name, large_text=self.size == LARGE)
+            if photo:
+                self.photo_width(name, width)
+            if makes is not None:
+                self.makes_visible(name, step=makes)
+
+    def rules(self, name: str, large_text: bool) -> None:
         """The rules every page keeps: no page scroll, no scroll box, no serious axe-core
         finding; on the big screen no small text and large running text."""
         page = self.page
         settle(page)
         if self.shots:
-            shot = re.sub(r"\W+", "-", f"{self.where} {name}") + ".png"
+            shot = re.sub(r"\W+", "-", f"{self.where} {self.size} {name}") + ".png"
             page.screenshot(path=self.shots / shot, full_page=True)
         if (scroll := page_scroll(page)) != {"x": 0, "y": 0}:
             self.fail(name, "the page scrolls (px)", scroll)
@@ -119,18 +138,15 @@ def shots() -> Path | None:
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("size", list(VIEWPORTS))
-def test_every_page_of_a_game_is_made_for_3_m(game_url, pool, tab, shots, size, mode):
+def test_every_page_of_a_game_is_made_for_3_m(game_url, pool, tab, shots, mode):
     """Easy games are played in German (its texts run longer), expert ones in English."""
     locale = LOCALES[mode]
-    v = Visitor(tab(viewport=VIEWPORTS[size], has_touch=size == TABLET, locale=locale),
-                game_url)
-    look = Look(v.page, f"{size} {mode} {locale}", shots)
-    large, width = size == LARGE, VIEWPORTS[size]["width"]
+    v = Visitor(tab(viewport=VIEWPORTS[LARGE], locale=locale), game_url)
+    look = Look(v.page, f"{mode} {locale}", shots)
     v.open("/")
     v.expect_at("/")
     expect(v.page.locator("html")).to_have_attribute("lang", locale[:2])
-    look.check("home", large)
+    look.check("home")
     v.page.locator("#play" if mode == "expert" else "#play-easy").click()
     v.expect_at("/attempt")
     v.open("/attempt")  # the first result is timed from a fresh page load
@@ -139,15 +155,12 @@ def test_every_page_of_a_game_is_made_for_3_m(game_url, pool, tab, shots, size, 
     for n in range(1, ROUNDS + 1):
         name = f"attempt {n}"
         answer = pool.answer(v.photo())
-        look.check(name, large)
-        look.photo_width(name, width)
-        if mode == "expert":
-            look.makes_visible(name)
+        expert = mode == "expert"
+        look.check(name, photo=True, makes=True if expert else None)
+        if expert:
             v.choose(answer)  # the make, then its model: the page with the most on it
             name = f"attempt {n}, model picked"
-            look.check(name, large)
-            look.photo_width(name, width)
-            look.makes_visible(name, step=False)
+            look.check(name, photo=True, makes=False)
             pick = v.page.locator("#guess")
         else:
             buttons = v.page.locator("#choices button")
@@ -162,24 +175,24 @@ def test_every_page_of_a_game_is_made_for_3_m(game_url, pool, tab, shots, size, 
             pick.click()
         v.expect_at("/result")
         name = f"result {n}"
-        look.check(name, large)
-        if large and (found := small_text(v.page, TOP5_MIN_PX, within="#top5")):
+        look.check(name)
+        if found := small_text(v.page, TOP5_MIN_PX, within="#top5"):
             look.fail(name, f"top-5 text under {TOP5_MIN_PX} px", grouped(found))
         v.next(last=n == ROUNDS)
 
-    look.check("finish", large)
+    look.check("finish")
     thumbs = boxes(v.page, "#recap img")
     if len(thumbs) < ROUNDS or any(t["width"] < THUMB_MIN_PX for t in thumbs):
         look.fail("finish", f"{ROUNDS} recap thumbnails at least {THUMB_MIN_PX} px wide",
                   [(t["element"], t["width"], t["height"]) for t in thumbs])
 
-    if mode == "expert":  # the pages outside the game, once per viewport
+    if mode == "expert":  # the pages outside the game
         v.open("/attract")
         expect(v.page.locator("#attract-slide img").first).to_be_visible()
-        look.check("attract", large)
+        look.check("attract")
         v.open("/stats")
         expect(v.page.locator("#stats-today")).to_be_visible()
-        look.check("stats", large)
+        look.check("stats")
 
     assert not look.failures, "\n".join(look.failures)
 
