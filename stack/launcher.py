@@ -20,7 +20,15 @@ from typing import NoReturn
 
 from common.process import die_with_parent
 from stack.health import answers
-from stack.services import Service, backends, dashboard, prepare_pool, services
+from stack.services import (
+    REDIS_SERVER,
+    Service,
+    backends,
+    dashboard,
+    prepare_pool,
+    redis_server_binary,
+    services,
+)
 from stack.settings import REPO, Settings
 from stack.supervisord import (
     FATAL,
@@ -204,11 +212,18 @@ def serve(supervisord: Supervisord, settings: Settings, received: list[int]) -> 
 
 def play(settings: Settings) -> int:
     """The whole run; the exit code: 0 after a stop signal, 1 if the game could not run."""
+    if settings.uses_redis and redis_server_binary() is None:
+        say(f"ERROR: {REDIS_SERVER} is not installed; it holds the games that the dashboard's "
+            f"{settings.workers} worker(s) share. Install it (make system-deps) or set "
+            "PLAY_WORKERS=1")
+        return 1
     with stop_signals() as received:
         try:
             say("Preparing the photo pool…")
             run_step(prepare_pool(settings), received)
             say("Starting the back-ends:")
+            if settings.uses_redis:
+                settings.redis_dir.mkdir(parents=True, exist_ok=True)
             supervisord = Supervisord.start(settings, services(settings))
         except Interrupted as exc:
             say(f"\n{exc}: stopped before the services started.")

@@ -43,6 +43,15 @@ class Settings(BaseSettings):
     explainer_port: Port = 5001
     image_server_port: Port = 8081
     dashboard_port: Port = 8050
+    # Dashboard workers (gunicorn processes). More than one, or redis=True, and the launcher
+    # runs Redis as one more service and hands it to the dashboard as its game store.
+    workers: int = Field(1, ge=1, le=16, description="dashboard worker processes")
+    redis: bool | None = Field(
+        None, description="run Redis for the game store; unset: only when workers > 1")
+    redis_port: Port = 6379
+    redis_max_bytes: int = Field(
+        512 * 1024 * 1024, ge=1024 * 1024,
+        description="Redis's maxmemory; beyond it the least recently used keys go")
     startup_timeout: float = Field(
         180.0, gt=0,
         description="seconds for the back-ends, then for the dashboard, to answer at launch; "
@@ -78,8 +87,19 @@ class Settings(BaseSettings):
         return self
 
     def as_env(self) -> dict[str, str]:
-        """These settings as the ``PLAY_*`` variables that read back as them."""
-        return {f"PLAY_{name.upper()}": str(value) for name, value in self.model_dump().items()}
+        """These settings as the ``PLAY_*`` variables that read back as them (an unset one
+        stays unset)."""
+        return {f"PLAY_{name.upper()}": str(value) for name, value in self.model_dump().items()
+                if value is not None}
+
+    @property
+    def uses_redis(self) -> bool:
+        return self.workers > 1 if self.redis is None else self.redis
+
+    @property
+    def redis_dir(self) -> Path:
+        """Redis's snapshot of the games: a restarted Redis (or stack) continues them."""
+        return self.run_dir / "redis"
 
     def listeners(self) -> list[tuple[str, str, int]]:
         """``(service, host, port)`` of every socket the services will listen on."""
@@ -90,6 +110,8 @@ class Settings(BaseSettings):
             ("explainer", self.host, self.explainer_port),
             ("dashboard", self.dashboard_host, self.dashboard_port),
         ]
+        if self.uses_redis:
+            listeners.insert(0, ("redis", self.host, self.redis_port))
         return [listener for listener in listeners if listener[2]]
 
     @property
@@ -107,6 +129,10 @@ class Settings(BaseSettings):
     @property
     def dashboard_url(self) -> str:
         return _url(self.dashboard_host, self.dashboard_port)
+
+    @property
+    def redis_url(self) -> str:
+        return _url(self.host, self.redis_port).replace("http://", "redis://", 1) + "/0"
 
     def model_server_env(self) -> dict[str, str]:
         return {
@@ -130,10 +156,14 @@ class Settings(BaseSettings):
         }
 
     def dashboard_env(self) -> dict[str, str]:
+        """Its back-ends, its workers, and the stack's Redis as its game store when there is
+        one (else ``DASHBOARD_STORE_URL`` comes from the caller, or the on-disk default)."""
         return {
             "DASHBOARD_MODEL_URL": self.model_url,
             "DASHBOARD_EXPLAINER_URL": self.explainer_url,
             "DASHBOARD_IMAGE_SERVER_URL": self.image_server_url,
+            "DASHBOARD_WORKERS": str(self.workers),
+            **({"DASHBOARD_STORE_URL": self.redis_url} if self.uses_redis else {}),
         }
 
     def dashboard_argv(self) -> list[str]:

@@ -20,11 +20,15 @@ import time
 from pathlib import Path
 
 import pytest
+import redis
 from pydantic import ValidationError
 from supervisor.datatypes import RestartUnconditionally
 from supervisor.options import ServerOptions
 
-from stack.services import Service
+from dashboard.game import Game
+from dashboard.settings import Settings as DashboardSettings
+from dashboard.store import open_store
+from stack.services import Service, services
 from stack.settings import Settings
 from stack.supervisord import Layout, config
 from tests.launcher import SERVICES, Stack, alive, descendants, free_ports, launched
@@ -50,17 +54,21 @@ def log_lines(stack: Stack, message: str) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def stack(photo_pool_dir: Path):
-    with launched(photo_pool_dir) as stack:
+    # two dashboard workers (PLAY_WORKERS=2): Redis runs as one more service, their game store
+    with launched(photo_pool_dir, workers=2, redis_port=free_ports(1)[0]) as stack:
         yield stack
+
+
+WITH_REDIS = (*SERVICES, "redis")
 
 
 # --- one launcher, all services for real; in file order ------------------------------------
 
 def test_one_command_starts_every_service_under_supervisord(stack):
     infos = stack.infos()
-    assert sorted(infos) == sorted(SERVICES)
+    assert sorted(infos) == sorted(WITH_REDIS)
     assert {info["statename"] for info in infos.values()} <= {"STARTING", "RUNNING"}
-    assert all(stack.wait_healthy(name, 5) < 5 for name in SERVICES)
+    assert all(stack.wait_healthy(name, 5) < 5 for name in WITH_REDIS)
     assert stack.wait_healthy("dashboard", 1) < 1  # the game's page: the dashboard's own URL
     pids = stack.pids()
     model_url = stack.settings.model_url
@@ -76,6 +84,26 @@ def test_one_command_starts_every_service_under_supervisord(stack):
     # supervisord, the four services, gunicorn's worker and the health-check listener
     assert len(stack.processes() - {stack.proc.pid}) >= len(SERVICES) + 3
     assert "ERROR" not in stack.drain()
+
+
+def test_two_workers_share_the_redis_the_launcher_runs(stack):
+    settings = stack.settings
+    dashboard_env = environ(stack.pids()["dashboard"])
+    assert dashboard_env["DASHBOARD_STORE_URL"] == settings.redis_url
+    assert dashboard_env["DASHBOARD_WORKERS"] == "2"
+    assert len(alive(descendants(stack.pids()["dashboard"]))) == 2  # gunicorn's workers
+    client = redis.Redis.from_url(settings.redis_url, socket_timeout=5)
+    config = {name: client.config_get(name)[name] for name in (
+        "bind", "maxmemory", "maxmemory-policy", "dir", "save", "appendonly")}
+    assert config == {"bind": "127.0.0.1", "maxmemory": str(settings.redis_max_bytes),
+                      "maxmemory-policy": "allkeys-lru", "dir": str(settings.redis_dir),
+                      "save": "60 1", "appendonly": "no"}
+    # what one worker stores, the other reads: any worker continues any game
+    store = open_store(DashboardSettings(store_url=settings.redis_url))
+    game = Game([])
+    store.put("stack-test", game)
+    assert store.get("stack-test") == game
+    assert client.exists("beat-the-ai:stack-test")
 
 
 def test_a_frozen_backend_is_replaced(stack):
@@ -97,7 +125,7 @@ def test_a_frozen_backend_is_replaced(stack):
                for line in log_lines(stack, "restarting")), stack.report()
 
 
-@pytest.mark.parametrize("service", SERVICES)  # the model server first: its reload is longest
+@pytest.mark.parametrize("service", WITH_REDIS)  # the model server first: its reload is longest
 def test_a_killed_service_answers_again_and_the_others_keep_their_pids(stack, service):
     before = stack.pids()
     old = {before[service]} | descendants(before[service])  # gunicorn's worker too
@@ -119,7 +147,8 @@ def test_ctrl_c_stops_everything_cleanly(stack):
     assert stack.stop(signal.SIGINT) == 0
     assert "Stopped." in stack.output and "ERROR" not in stack.output
     assert alive(processes) == set()
-    assert stack.listening() == []
+    assert stack.listening() == []  # Redis's port too
+    assert (stack.settings.redis_dir / "games.rdb").is_file()  # Redis saved the games
 
 
 # --- a service that cannot start; the launcher killed outright ------------------------------
@@ -201,6 +230,29 @@ def test_defaults_are_the_services_own_ports_and_gunicorn_serves_the_dashboard(m
     assert settings.dashboard_argv() == [
         sys.executable, "-m", "gunicorn", "--config", "python:dashboard.gunicorn_conf",
         "--bind", "127.0.0.1:8050", "dashboard.app:create_server()"]
+
+
+def test_redis_runs_for_more_than_one_worker_or_when_asked(monkeypatch):
+    for name in os.environ:
+        if name.startswith("PLAY_"):
+            monkeypatch.delenv(name)
+    one = Settings()
+    assert not one.uses_redis and "redis" not in [s.name for s in services(one)]
+    assert "DASHBOARD_STORE_URL" not in one.dashboard_env()  # the caller's, or on disk
+    assert one.dashboard_env()["DASHBOARD_WORKERS"] == "1"
+    monkeypatch.setenv("PLAY_WORKERS", "3")
+    three = Settings()
+    assert three.listeners()[0] == ("redis", "127.0.0.1", 6379)
+    assert services(three)[0].name == "redis"  # started first, stopped last
+    assert three.dashboard_env()["DASHBOARD_STORE_URL"] == "redis://127.0.0.1:6379/0"
+    assert three.dashboard_env()["DASHBOARD_WORKERS"] == "3"
+    monkeypatch.setenv("PLAY_REDIS", "0")  # three workers on the embedded on-disk store
+    assert not Settings().uses_redis
+    monkeypatch.setenv("PLAY_WORKERS", "1")
+    monkeypatch.setenv("PLAY_REDIS", "1")
+    assert Settings().uses_redis
+    with pytest.raises(ValidationError, match=r"port\(s\) \[8050\]"):
+        Settings(redis=True, redis_port=8050)
 
 
 def test_settings_travel_to_the_listener_unchanged(monkeypatch):
