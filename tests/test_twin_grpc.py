@@ -178,19 +178,13 @@ def test_version_and_label_that_exist_are_served(stub, photos, truth):
     ({"version_label": "canary"}, StatusCode.INVALID_ARGUMENT,
      "Unrecognized servable version label: canary"),
     ({"name": "nope"}, StatusCode.NOT_FOUND, "Latest(nope)"),
-    ({"signature_name": "nope"}, StatusCode.FAILED_PRECONDITION,
+    ({"signature": "nope"}, StatusCode.FAILED_PRECONDITION,
      'Serving signature key "nope" not found.'),
 ])
 def test_what_the_model_spec_names_and_is_not_there(stub, photos, spec, code, wanted):
     """TF Serving's codes: NOT_FOUND (server_core.cc), INVALID_ARGUMENT for an unknown label,
     FAILED_PRECONDITION for an unknown signature in Predict (predict_util.cc)."""
-    request = predict_request(photos[:1])
-    for key, value in spec.items():
-        if key == "version":
-            request.model_spec.version.value = value
-        else:
-            setattr(request.model_spec, key, value)
-    err = refused(stub.Predict, request)
+    err = refused(stub.Predict, predict_request(photos[:1], **spec))
     assert err.code() == code and wanted in err.details(), err.details()
 
 
@@ -324,11 +318,13 @@ def _samples(url: str) -> dict[tuple[str, frozenset], float]:
 
 
 def test_grpc_requests_are_counted_with_entrypoint_grpc(server, stub, photos):
+    """TF Serving's metric names, API and entrypoint labels, and the status counted."""
     _, url = server
     before = _samples(url)
     stub.Predict(predict_request(photos[:1]), 10.0)
     stub.GetModelMetadata(metadata_request(), 10.0)
     refused(stub.Predict, predict_request(photos[:1], version=2))
+    refused(stub.Predict, predict_request(photos[:1], name="nope"))
     after = _samples(url)
 
     def grew(name: str, **labels: str) -> float:
@@ -341,3 +337,6 @@ def test_grpc_requests_are_counted_with_entrypoint_grpc(server, stub, photos):
     count = ":tensorflow:serving:request_count"
     assert grew(count, model_name=MODEL, status="OK") == 2
     assert grew(count, model_name=MODEL, status="NOT_FOUND") == 1
+    # a client's own model names never become label values
+    assert grew(count, model_name="<unknown>", status="NOT_FOUND") == 1
+    assert not any(dict(labels).get("model_name") == "nope" for _, labels in after)

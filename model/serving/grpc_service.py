@@ -84,6 +84,8 @@ def output_names(signature: Signature, output_filter: list[str]) -> list[str]:
 class _Answering:
     """Runs one RPC: its refusal as a gRPC status with a clean message, its metrics."""
 
+    versions: ModelVersions
+
     async def answer(self, api: str, model: str, context: grpc.aio.ServicerContext,
                      work: Callable[[], Awaitable[Answer]]) -> Answer:
         started, code, message = time.perf_counter(), grpc.StatusCode.OK, ""
@@ -100,7 +102,10 @@ class _Answering:
             log.exception("unhandled error", extra={"api": api})
             code, message = grpc.StatusCode.INTERNAL, "internal server error"
         finally:
-            metrics.observe(api, "GRPC", model[:100], code.name, time.perf_counter() - started)
+            # Only this server's model is a label value: client-chosen names would grow the
+            # metrics (the REST views count the same way).
+            label = model if model == self.versions.name else "<unknown>"
+            metrics.observe(api, "GRPC", label, code.name, time.perf_counter() - started)
         await context.abort(code, message)
 
 
