@@ -242,12 +242,10 @@ def test_metadata_refusals(stub, change, code, wanted):
 # --- ModelService.GetModelStatus ---------------------------------------------------------------
 
 def test_model_status_as_tf_serving_reports_it(channel):
+    """By name, by version, and with a label, which TF Serving's GetModelStatus ignores."""
     status = model_service_pb2_grpc.ModelServiceStub(channel)
-    request = get_model_status_pb2.GetModelStatusRequest()
-    request.model_spec.name = MODEL
-    for version in (None, 1):
-        if version:
-            request.model_spec.version.value = version
+    for spec in ({}, {"version": {"value": 1}}, {"version_label": "canary"}):
+        request = get_model_status_pb2.GetModelStatusRequest(model_spec={"name": MODEL, **spec})
         (only,) = status.GetModelStatus(request, 5).model_version_status
         assert only.version == 1
         assert only.state == get_model_status_pb2.ModelVersionStatus.AVAILABLE
