@@ -1,11 +1,12 @@
 """The model's answers for the photo pool, kept by model version.
 
 The pool does not change while a model version serves, so a photo need not go through the
-model twice: its bytes, the AI's top 5 and the Grad-CAM overlay are kept on disk (diskcache,
-shared by every worker of the machine, kept across restarts, bounded in bytes) under
-``<version>/<photo url>``. A new model version has new keys; the old ones age out by the size
-bound. Only answers with an overlay are kept (one made while the explainer was down is made
-again later).
+model twice: its bytes, the AI's top 5 and the Grad-CAM overlay are kept under
+``<model version>/<pool digest>/<photo url>``: on disk (diskcache, shared by every worker of
+the machine, kept across restarts, bounded in bytes), or in Redis beside the games when the game
+store is Redis (shared by every machine; bounded by Redis' maxmemory, and kept for a week). A
+new model version or pool has new keys; the old ones age out. Only answers with an overlay
+are kept (one made while the explainer was down is made again later).
 
 An entry is a JSON header line and the two JPEGs after it: nothing is unpickled, and an entry
 that does not read back (damaged, or written by other code) is a miss.
@@ -16,9 +17,13 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import diskcache
+import redis
 
+from dashboard.settings import Settings
+from dashboard.store import REDIS_SCHEMES, connect_redis
 from model.client import Prediction
 
 log = logging.getLogger(__name__)
@@ -57,7 +62,28 @@ def decode(entry: bytes) -> Answer:
                   body[sizes[0]:])
 
 
-class AnswerCache:
+class Answers(Protocol):
+    """Answers by scope (model version and pool) and photo URL; every call fails soft."""
+
+    def get(self, scope: str, url: str) -> Answer | None: ...
+    def has(self, scope: str, url: str) -> bool: ...
+    def claim(self, scope: str, url: str, seconds: float) -> bool: ...
+    def put(self, scope: str, url: str, answer: Answer) -> None: ...
+    def close(self) -> None: ...
+
+    def of(self, version: int, pool: str) -> Versioned:
+        return Versioned(self, version, pool)
+
+
+def open_answers(settings: Settings) -> Answers:
+    """Where the game store is Redis, there (every machine shares them); else on disk."""
+    if settings.store_url.startswith(REDIS_SCHEMES):
+        return RedisAnswers(connect_redis(settings.store_url, settings.store_timeout),
+                            settings.store_prefix + "answers:")
+    return AnswerCache(settings.answer_cache_dir, settings.answer_cache_max_bytes)
+
+
+class AnswerCache(Answers):
     """Answers by scope (model version and pool) and photo URL. Every call is quick (a local
     SQLite file) and fails soft: a cache that cannot be read or written is a miss, never an
     error."""
@@ -101,15 +127,54 @@ class AnswerCache:
     def close(self) -> None:
         self._cache.close()
 
-    def of(self, version: int, pool: str) -> Versioned:
-        return Versioned(self, version, pool)
+
+class RedisAnswers(Answers):
+    """The same, in Redis: one key per answer, kept ``TTL_S`` after it was written."""
+
+    TTL_S = 7 * 24 * 3600
+
+    def __init__(self, client: redis.Redis, prefix: str) -> None:
+        self._client, self._prefix = client, prefix
+
+    def _key(self, scope: str, url: str) -> str:
+        return f"{self._prefix}{scope}/{url}"
+
+    def get(self, scope: str, url: str) -> Answer | None:
+        try:
+            entry = self._client.get(self._key(scope, url))
+            return decode(entry) if isinstance(entry, bytes) else None
+        except (ValueError, redis.RedisError) as exc:
+            log.warning("answer cache unreadable", extra={"url": url, "error": repr(exc)})
+            return None
+
+    def has(self, scope: str, url: str) -> bool:
+        try:
+            return bool(self._client.exists(self._key(scope, url)))
+        except redis.RedisError:
+            return False
+
+    def claim(self, scope: str, url: str, seconds: float) -> bool:
+        try:
+            return bool(self._client.set("claim:" + self._key(scope, url), b"", nx=True,
+                                         px=max(1, round(seconds * 1000))))
+        except redis.RedisError:
+            return False
+
+    def put(self, scope: str, url: str, answer: Answer) -> None:
+        try:
+            self._client.set(self._key(scope, url), encode(answer), ex=self.TTL_S)
+        except redis.RedisError as exc:
+            log.warning("answer not cached", extra={"url": url, "error": repr(exc)})
+
+    def close(self) -> None:
+        self._client.close()
 
 
 @dataclass(frozen=True)
 class Versioned:
     """The answers of one model version for one pool (its manifest's digest): what a
     preparation reads and adds to."""
-    cache: AnswerCache
+    cache: Answers
     version: int
     pool: str
 

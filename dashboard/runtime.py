@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 import aiohttp
 
-from dashboard.answers import AnswerCache, Versioned
+from dashboard.answers import Versioned, open_answers
 from dashboard.clients import (
     ExplainerClient,
     ImageServerClient,
@@ -84,7 +84,7 @@ class Runtime:
         self._checked = False  # no health check has finished yet
         self._exploring: dict[str, asyncio.Task] = {}  # the explorer's batches, per session
         self._model_card: ModelCard | None = None  # /model: read once per process
-        self.answers = AnswerCache(settings.answer_cache_dir, settings.answer_cache_max_bytes)
+        self.answers = open_answers(settings)
         self._kept: dict[str, PoolPhoto] = {}  # pool photos with a kept answer (this version)
         self._kept_version: int | None = None
         self._taken: deque[float] = deque()  # when games were taken: the recent demand

@@ -4,28 +4,46 @@ background, and a crowd that takes every game prepared ahead still gets games at
 from __future__ import annotations
 
 import random
+import secrets
 import time
+from collections.abc import Iterator
 
 import aiohttp
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dashboard.answers import Answer, AnswerCache, decode, encode
+from dashboard.answers import (
+    Answer,
+    AnswerCache,
+    Answers,
+    RedisAnswers,
+    decode,
+    encode,
+    open_answers,
+)
 from dashboard.clients import ExplainerClient, ImageServerClient
 from dashboard.prepare import Services, answer
 from dashboard.runtime import Runtime
 from dashboard.settings import Settings
 from model.client import ModelClient, Prediction
+from tests.redis_server import redis_server  # noqa: F401 - a fixture, used by name
 from tests.servers import closed_url
 
 ANSWER = Answer(b"\xff\xd8photo", Prediction(["BMW M3 Coupe 2012", "Audi R8 Coupe 2012"],
                                              [0.75, 0.125]), b"\xff\xd8overlay")
 
 
-@pytest.fixture
-def cache(tmp_path) -> AnswerCache:
-    cache = AnswerCache(tmp_path / "answers", 10 * 1024 * 1024)
+@pytest.fixture(params=["disk", "redis"])
+def cache(request, tmp_path) -> Iterator[Answers]:
+    """Both kinds: on disk, and in a real Redis (DASHBOARD_STORE_URL=redis://…)."""
+    if request.param == "disk":
+        cache = AnswerCache(tmp_path / "answers", 10 * 1024 * 1024)
+    else:
+        server = request.getfixturevalue("redis_server")
+        cache = open_answers(Settings(store_url=server.url,
+                                      store_prefix=f"test-{secrets.token_hex(4)}:"))
+        assert isinstance(cache, RedisAnswers)
     yield cache
     cache.close()
 
@@ -51,7 +69,7 @@ def test_anything_else_is_refused_with_a_value_error(entry: bytes):
     assert decoded.photo + decoded.overlay == entry.partition(b"\n")[2]
 
 
-def test_answers_are_kept_per_model_version_and_pool(cache: AnswerCache):
+def test_answers_are_kept_per_model_version_and_pool(cache: Answers):
     v1 = cache.of(1, "pool-a")
     v1.put("/photos/a.jpg", ANSWER)
     assert v1.get("/photos/a.jpg") == ANSWER and v1.has("/photos/a.jpg")
@@ -60,31 +78,28 @@ def test_answers_are_kept_per_model_version_and_pool(cache: AnswerCache):
     assert v1.get("/photos/b.jpg") is None
 
 
-def test_a_damaged_entry_is_a_miss(cache: AnswerCache):
+def test_a_damaged_entry_is_a_miss(tmp_path):
+    cache = AnswerCache(tmp_path / "answers", 10 * 1024 * 1024)
     cache._cache.set("1/pool/photos/a.jpg", b'{"classes": 1}\nxx')
     assert cache.get("1/pool", "photos/a.jpg") is None
+    cache.close()
 
 
-def test_a_photo_is_claimed_by_one_worker_at_a_time(tmp_path):
-    first = AnswerCache(tmp_path / "answers", 10 * 1024 * 1024)
-    second = AnswerCache(tmp_path / "answers", 10 * 1024 * 1024)  # another worker, same disk
-    try:
-        assert first.of(1, "p").claim("/photos/a.jpg", 60)
-        assert not second.of(1, "p").claim("/photos/a.jpg", 60)
-        assert second.of(1, "p").claim("/photos/b.jpg", 60)
-    finally:
-        first.close()
-        second.close()
+def test_a_photo_is_claimed_by_one_worker_at_a_time(cache: Answers):
+    assert cache.of(1, "p").claim("/photos/a.jpg", 60)
+    assert not cache.of(1, "p").claim("/photos/a.jpg", 60)  # another worker: skip it
+    assert cache.of(1, "p").claim("/photos/b.jpg", 60)
+    assert cache.of(2, "p").claim("/photos/a.jpg", 60)  # another model version
 
 
-async def test_a_kept_answer_needs_no_model(cache, image_server_url, model_server_url,
+async def test_a_kept_answer_needs_no_model(tmp_path, image_server_url, model_server_url,
                                             explainer_url):
     async with aiohttp.ClientSession() as http:
         images = ImageServerClient(http, image_server_url, 10)
         live = Services(images, ModelClient(http, model_server_url),
                         ExplainerClient(http, explainer_url, 10))
         manifest = await images.manifest()
-        known = cache.of(1, manifest.digest)
+        known = AnswerCache(tmp_path / "answers", 50 * 1024 * 1024).of(1, manifest.digest)
         photos = random.Random(3).sample(manifest.photos, 5)
         first, explained = await answer(live, photos, 5, known)
         assert explained and [a.pool_photo for a in first] == photos
