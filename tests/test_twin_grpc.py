@@ -97,11 +97,20 @@ def refused(call, request) -> grpc.RpcError:
 
 # --- Predict: typed value fields, as TF Serving fills them -------------------------------------
 
-def test_resnet_client_reads_float_val(stub, photos, truth):
-    """resnet_client_grpc.py's way: ``np.argmax(result.outputs[...].float_val)``."""
-    result = stub.Predict(predict_request(photos[:1]), 10.0)
-    scores = result.outputs["probabilities"]
-    assert np.argmax(scores.float_val) == np.argmax(truth["serving_default"]["probabilities"][0])
+def test_resnet_client_reads_float_val(server, photos, truth):
+    """resnet_client_grpc.py, step by step: its channel, stub, request and 10 s timeout, and
+    ``np.argmax(result.outputs[...].float_val)``."""
+    data = photos[0]
+    channel = grpc.insecure_channel(server[0])
+    stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = MODEL
+    request.model_spec.signature_name = "serving_default"
+    request.inputs["image_bytes"].CopyFrom(tf.make_tensor_proto(data, shape=[1]))
+    result = stub.Predict(request, 10.0)  # 10 secs timeout
+    channel.close()
+    scores = result.outputs["probabilities"].float_val
+    assert np.argmax(scores) == np.argmax(truth["serving_default"]["probabilities"][0])
     assert np.argmax(result.outputs["top_k_scores"].float_val) == 0
     assert (result.model_spec.name, result.model_spec.version.value,
             result.model_spec.signature_name) == (MODEL, 1, "serving_default")
