@@ -97,9 +97,11 @@ async def test_status_lists_the_available_version(model_server_url):
 
 
 @pytest.mark.parametrize("path, wanted", [
-    ("/v1/models/other", "Latest(other)"),
-    (MODEL + "/versions/2", "Specific(car_classifier, 2)"),
-    ("/v1/models/other/metadata", "Latest(other)"),
+    # TF Serving's GetModelStatus wording; metadata goes through the servable lookup instead
+    ("/v1/models/other", "Could not find any versions of model other"),
+    (MODEL + "/versions/2", "Could not find version 2 of model car_classifier"),
+    ("/v1/models/other/metadata", "Servable not found for request: Latest(other)"),
+    (MODEL + "/versions/2/metadata", "Specific(car_classifier, 2)"),
 ])
 async def test_unknown_model_or_version_is_404(model_server_url, path, wanted):
     status, body = await get(model_server_url + path)
@@ -112,7 +114,7 @@ async def test_metadata_describes_both_signatures(model_server_url):
     assert status == 200
     assert body["model_spec"] == {"name": "car_classifier", "signature_name": "", "version": "1"}
     defs = body["metadata"]["signature_def"]["signature_def"]
-    assert set(defs) == {"serving_default", "gradcam"}
+    assert set(defs) == {"serving_default", "gradcam", "__saved_model_init_op"}
     image = defs["serving_default"]["inputs"]["image_bytes"]
     assert image["dtype"] == "DT_STRING"
     assert image["tensor_shape"]["dim"] == [{"size": "-1", "name": ""}]
@@ -177,7 +179,8 @@ async def test_gradcam_signature(model_server_url, photos, expected):
     (b'{"instances": [{"b64": "aGVsbG8="}]}', 400, "image"),
     (b'{"instances": [{"photo": {"b64": "aGVsbG8="}}]}', 400, "image_bytes"),
     (b'{"instances": [1.5]}', 400, "string"),
-    (b'{"signature_name": "nope", "instances": [{"b64": "aGVsbG8="}]}', 404, "nope"),
+    # TF Serving: an unknown signature is FAILED_PRECONDITION, a 400 (not a 404)
+    (b'{"signature_name": "nope", "instances": [{"b64": "aGVsbG8="}]}', 400, "nope"),
     (b'{"signature_name": 7, "instances": [1]}', 400, "signature_name"),
 ])
 async def test_bad_requests_get_json_errors_and_the_server_keeps_serving(

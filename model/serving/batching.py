@@ -72,7 +72,10 @@ class Batcher:
                     break
                 batch.append(call)
                 rows += call.rows
-            await self._run_batch(signature, batch)
+            # A request that timed out or went away while queued costs the model nothing.
+            batch = [call for call in batch if not call.future.done()]
+            if batch:
+                await self._run_batch(signature, batch)
 
     def retire(self, signatures: Iterable[Signature]) -> None:
         """Let an unloaded version's workers finish what they hold, then end, so the old model

@@ -27,7 +27,9 @@ _CODES = {200: "OK", 400: "INVALID_ARGUMENT", 404: "NOT_FOUND", 408: "DEADLINE_E
 
 
 class _Counters(Collector):
-    """Counters written as TF Serving writes them: the bare name, no ``_total`` suffix."""
+    """Counters under TF Serving's bare names. prometheus-client writes every ``counter`` as
+    ``<name>_total``, so these go out untyped: the series a query names (``:tensorflow:serving:
+    request_count{...}``) is TF Serving's; only the ``# TYPE`` line says untyped, not counter."""
 
     def __init__(self, name: str, documentation: str, labels: tuple[str, ...]) -> None:
         self.name, self.documentation, self.labels = name, documentation, labels
@@ -40,7 +42,7 @@ class _Counters(Collector):
             self._counts[values] += 1
 
     def collect(self) -> Iterator[Metric]:
-        metric = Metric(self.name, self.documentation, "counter")
+        metric = Metric(self.name, self.documentation, "unknown")
         with self._lock:
             for values, count in self._counts.items():
                 metric.add_sample(self.name, dict(zip(self.labels, values, strict=True)), count)
