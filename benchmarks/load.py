@@ -1,0 +1,248 @@
+"""The game under load, measured with locust: a burst of players and a steady crowd, for one
+dashboard worker, four, and four sharing Redis, side by side in one run.
+
+    python benchmarks/load.py [--configs 1-worker,4-workers,4-workers-redis]
+                              [--players 150] [--burst-seconds 10]
+                              [--steady-players 300] [--steady-seconds 60]
+                              [--modes burst,steady] [--json out.json]
+
+For each configuration the whole stack is started as ``make play`` starts it (``python -m
+stack`` on free ports, through ``tests/launcher.py``), and the load waits until the
+dashboard's ``/health`` says that nothing is missing and games are prepared ahead. Then:
+- **burst**: ``--players`` players arrive within ``--burst-seconds``, one game each;
+- **steady**: ``--steady-players`` players (arriving within ``--burst-seconds``) play games back
+  to back for ``--steady-seconds``.
+The players are ``benchmarks/locustfile.py``'s: the real Dash callbacks over HTTP, as Chromium's
+renderer sends them, with 1-3 s of thinking before every click. Locust runs in its own process
+(gevent, one core at most); its CPU time is reported beside the figures, since on a small
+machine it competes with the stack for the cores.
+
+Reported per transition ("home", "lets_play", "guess", "result→next", "finish"; "page poll"
+for the home page's status ticks): how many, p50/p95/max in ms, the failures (non-2xx,
+connection errors and resets, timeouts: the transition fails and that player stops), and how
+many landed on a page that waits ("Preparing your game…") before showing theirs; as a table
+and, with ``--json``, as JSON. Not a test: nothing is asserted.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from stack.settings import Settings as StackSettings
+from tests.launcher import free_ports, launched
+
+HERE = Path(__file__).resolve().parent
+LOCUSTFILE = HERE / "locustfile.py"
+TRANSITIONS = ("home", "lets_play", "guess", "result→next", "finish", "page poll")
+CONFIGS = {  # name → (dashboard workers, games shared in Redis)
+    "1-worker": (1, False),
+    "4-workers": (4, False),
+    "4-workers-redis": (4, True),
+}
+READY_TIMEOUT_S = 180.0
+READY_READS = 8  # /health reads in a row that must all say ready (each worker answers some)
+BURST_GRACE_S = 300.0  # a burst's players have this long after arriving to finish their game
+
+
+@contextmanager
+def redis_server() -> Iterator[str]:
+    """Debian's redis-server on a free loopback port, persisting nothing; its URL."""
+    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+    (port,) = free_ports(1)
+    with tempfile.TemporaryDirectory(prefix="load-redis-") as data:
+        proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1",
+                                 "--save", "", "--appendonly", "no", "--dir", data,
+                                 "--unixsocket", ""], stdout=subprocess.DEVNULL)
+        try:
+            yield f"redis://127.0.0.1:{port}/0"
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@contextmanager
+def stack_for(config: str) -> Iterator[str]:
+    """The stack as ``make play`` runs it in ``config``; the game's URL."""
+    workers, shared = CONFIGS[config]
+    with (redis_server() if shared else _nothing()) as redis_url:
+        env = {"DASHBOARD_WORKERS": str(workers)}
+        settings: dict[str, Any] = {}
+        if "workers" in StackSettings.model_fields:  # PLAY_WORKERS, where the launcher has it
+            settings["workers"] = workers
+        if redis_url:
+            env["DASHBOARD_STORE_URL"] = redis_url
+        with launched(env=env, **settings) as stack:
+            wait_ready(stack.url)
+            yield stack.url
+
+
+@contextmanager
+def _nothing() -> Iterator[str]:
+    yield ""
+
+
+def health(url: str) -> dict[str, Any]:
+    with urllib.request.urlopen(url + "/health", timeout=5) as r:
+        return json.load(r)
+
+
+def wait_ready(url: str) -> None:
+    """Until ``/health`` says, READY_READS times in a row, that no back-end is missing and
+    games are prepared ahead."""
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    in_a_row = 0
+    while in_a_row < READY_READS:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url}: not ready within {READY_TIMEOUT_S:g} s")
+        try:
+            h = health(url)
+            ready = not h.get("missing") and h.get("ready_games", 0) > 0
+        except OSError:
+            ready = False
+        in_a_row = in_a_row + 1 if ready else 0
+        time.sleep(0.25 if ready else 1.0)
+
+
+def run_locust(url: str, mode: str, players: int, arrive_s: float, run_s: float,
+               samples: Path, think: str | None = None) -> dict[str, Any]:
+    """One locust run in its own process; its samples and the CPU it used."""
+    rate = players / max(arrive_s, 0.001)
+    argv = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
+            "--only-summary", "--skip-log-setup", "-u", str(players), "-r", f"{rate:.3f}",
+            "-t", f"{math.ceil(run_s)}s", "--stop-timeout", "0", "--host", url,
+            "--mode", mode, "--samples", str(samples), *(["--think", think] if think else [])]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.monotonic()
+    proc = subprocess.run(argv, cwd=HERE.parent, capture_output=True, text=True,
+                          timeout=run_s + 120)
+    wall = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if not samples.is_file():
+        raise SystemExit(f"locust wrote no samples (exit {proc.returncode}):\n"
+                         f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    result = json.loads(samples.read_text())
+    return {**result, "wall_s": round(wall, 1), "locust_cpu_s": round(cpu, 1),
+            "locust_cores": round(cpu / wall, 2)}
+
+
+def summary(samples: list[float], failed: int, waited: int = 0) -> dict[str, Any]:
+    """Count, p50/p95/max in ms (nearest rank) of those that succeeded, the failures, and how
+    many landed on a waiting page ("Preparing your game…") first."""
+    done = sorted(samples)
+    if not done:
+        return {"n": 0, "failed": failed, "waited": waited}
+
+    def rank(q: float) -> int:
+        return round(done[min(len(done) - 1, max(0, math.ceil(q * len(done)) - 1))])
+
+    return {"n": len(done), "p50_ms": rank(0.50), "p95_ms": rank(0.95),
+            "max_ms": round(done[-1]), "failed": failed, "waited": waited}
+
+
+def figures(result: dict[str, Any]) -> dict[str, Any]:
+    names = [t for t in TRANSITIONS if t in result["samples_ms"] or t in result["failures"]]
+    names += sorted(set(result["failures"]) - set(names))
+    return {
+        "transitions": {
+            name: summary(result["samples_ms"].get(name, []),
+                          sum(result["failures"].get(name, {}).values()),
+                          result["waited"].get(name, 0))
+            for name in names},
+        "failures": result["failures"],
+        "players_done": result["players_done"],
+        "wall_s": result["wall_s"], "locust_cpu_s": result["locust_cpu_s"],
+        "locust_cores": result["locust_cores"],
+    }
+
+
+def table(report: dict[str, Any]) -> str:
+    head = ("config", "load", "transition", "n", "p50 ms", "p95 ms", "max ms", "failed",
+            "waited")
+    rows = []
+    for config, modes in report["configs"].items():
+        for mode, f in modes.items():
+            for name, s in f["transitions"].items():
+                rows.append((config, mode, name, s["n"], s.get("p50_ms", "—"),
+                             s.get("p95_ms", "—"), s.get("max_ms", "—"), s["failed"],
+                             s["waited"]))
+            rows.append((config, mode, "(locust CPU)", "", "", "", "", "",
+                         f"{f['locust_cpu_s']} s in {f['wall_s']} s"))
+    widths = [max(len(str(row[i])) for row in [head, *rows]) for i in range(len(head))]
+    lines = [" | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True))
+             for row in [head, *rows]]
+    lines.insert(1, "-+-".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--configs", default=",".join(CONFIGS),
+                   help=f"comma-separated, of {', '.join(CONFIGS)}")
+    p.add_argument("--modes", default="burst,steady", help="burst, steady or both")
+    p.add_argument("--players", type=int, default=150, help="the burst's players")
+    p.add_argument("--burst-seconds", type=float, default=10.0,
+                   help="within which the players arrive")
+    p.add_argument("--steady-players", type=int, default=300)
+    p.add_argument("--steady-seconds", type=float, default=60.0)
+    p.add_argument("--think", help="seconds before each click, 'low,high' (default: the "
+                                   "locustfile's 1-3 s)")
+    p.add_argument("--json", type=Path, help="write the figures here as JSON too")
+    args = p.parse_args()
+    configs = [c for c in args.configs.split(",") if c]
+    modes = [m for m in args.modes.split(",") if m]
+    if unknown := set(configs) - set(CONFIGS) or set(modes) - {"burst", "steady"}:
+        p.error(f"unknown: {', '.join(sorted(unknown))}")
+    report: dict[str, Any] = {
+        "settings": {"players": args.players, "burst_seconds": args.burst_seconds,
+                     "steady_players": args.steady_players,
+                     "steady_seconds": args.steady_seconds, "think_s": args.think,
+                     "cpu_cores": os.cpu_count()},
+        "configs": {},
+    }
+    with tempfile.TemporaryDirectory(prefix="load-") as tmp:
+        for config in configs:
+            report["configs"][config] = {}
+            with stack_for(config) as url:
+                for mode in modes:
+                    if mode == "burst":
+                        players, run_s = args.players, args.burst_seconds + BURST_GRACE_S
+                    else:
+                        players, run_s = args.steady_players, args.steady_seconds
+                    print(f"{config}: {mode}, {players} players…", file=sys.stderr, flush=True)
+                    samples = Path(tmp) / f"{config}-{mode}.json"
+                    result = run_locust(url, mode, players, args.burst_seconds, run_s, samples,
+                                        args.think)
+                    report["configs"][config][mode] = figures(result)
+                    try:
+                        wait_ready(url)  # the next load starts from games prepared ahead
+                    except RuntimeError as e:
+                        print(f"warning: {e}", file=sys.stderr)
+    print(table(report))
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()
