@@ -201,7 +201,7 @@ def launched(pool_dir: Path | None = None, env: dict[str, str] | None = None,
     the game is ready.
     """
     names = ("model_port", "model_grpc_port", "image_server_port", "explainer_port",
-             "dashboard_port")
+             "dashboard_port", "redis_port")  # Redis's: used when it runs (workers > 1)
     with tempfile.TemporaryDirectory(prefix="stack-") as run_dir:
         chosen = Settings(**{**dict(zip(names, free_ports(len(names)), strict=True)),
                              "host": "127.0.0.1", "dashboard_host": "127.0.0.1",

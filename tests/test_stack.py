@@ -55,7 +55,7 @@ def log_lines(stack: Stack, message: str) -> list[dict]:
 @pytest.fixture(scope="module")
 def stack(photo_pool_dir: Path):
     # two dashboard workers (PLAY_WORKERS=2): Redis runs as one more service, their game store
-    with launched(photo_pool_dir, workers=2, redis_port=free_ports(1)[0]) as stack:
+    with launched(photo_pool_dir, workers=2) as stack:
         yield stack
 
 
