@@ -17,9 +17,11 @@ import aiohttp
 import numpy as np
 import pytest
 from google.protobuf import json_format
+from pydantic import ValidationError
 from tensorflow.core.protobuf import saved_model_pb2
 from tensorflow_serving.apis import get_model_metadata_pb2
 
+from model.serving.settings import Settings
 from tests.conftest import COMMITTED_VERSION, photo_bytes
 from tests.servers import model_server
 
@@ -271,3 +273,14 @@ async def test_requests_past_the_rest_timeout_get_504_and_the_worker_goes_on(url
     assert status == 200 and len(answer["predictions"]) == 1
     # At most behind the one batch already running, not behind the three abandoned ones.
     assert time.monotonic() - started < 10
+
+
+def test_version_labels_setting(monkeypatch):
+    """``MODEL_SERVER_VERSION_LABELS`` as TF Serving's ``version_labels`` map; a malformed one
+    stops the server at start, not at the first request."""
+    monkeypatch.setenv("MODEL_SERVER_VERSION_LABELS", " stable=1, canary=2 ")
+    assert Settings().version_labels == {"stable": 1, "canary": 2}
+    for bad in ("stable", "stable=one", "=2"):
+        monkeypatch.setenv("MODEL_SERVER_VERSION_LABELS", bad)
+        with pytest.raises(ValidationError, match="label=version"):
+            Settings()

@@ -16,7 +16,7 @@ from model.serving.grpc_service import start_grpc
 from model.serving.limits import Limits
 from model.serving.routes import setup_routes
 from model.serving.settings import Settings
-from model.serving.versions import ModelVersions, parse_labels
+from model.serving.versions import ModelVersions
 from model.serving.views import BATCHER, LIMITS, TIMEOUT, VERSIONS
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 async def _model_context(settings: Settings, app: web.Application) -> AsyncIterator[None]:
     batcher = Batcher(settings.max_batch_size, settings.batch_timeout_ms)
     versions = ModelVersions(settings.model_name, settings.model_base_path,
-                             parse_labels(settings.version_labels),
+                             settings.version_labels,
                              on_unload=lambda old: batcher.retire(old.signatures.values()))
     await asyncio.to_thread(versions.poll)
     app[VERSIONS], app[BATCHER] = versions, batcher

@@ -2,11 +2,23 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from model.contract import DEFAULT_EXPORT_DIR, MODEL_NAME
+
+
+def parse_labels(text: str) -> dict[str, int]:
+    """``"stable=1,canary=2"`` (TF Serving's ``version_labels``) as a mapping."""
+    labels = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        label, _, version = item.partition("=")
+        if not label.strip() or not version.strip().isdigit():
+            raise ValueError(f"version label {item!r} is not label=version")
+        labels[label.strip()] = int(version)
+    return labels
 
 
 class Settings(BaseSettings):
@@ -23,10 +35,15 @@ class Settings(BaseSettings):
     max_photos: int = Field(64, gt=0, description="photos (rows) per request")
     max_pixels: int = Field(40_000_000, gt=0, description="per photo, read from its header")
     body_timeout: float = Field(15.0, gt=0, description="seconds to receive a request body")
-    # TF Serving's model config ``version_labels``, e.g. "stable=1,canary=2"
-    version_labels: str = ""
+    # TF Serving's model config ``version_labels``: "stable=1,canary=2" in the environment
+    version_labels: Annotated[dict[str, int], NoDecode] = {}
     # TF Serving's --file_system_poll_wait_seconds: how often the base path is read for versions
     file_system_poll_wait_seconds: float = Field(1.0, gt=0)
     # TF Serving's --rest_api_timeout_in_ms: a REST request taking longer gets a 504
     rest_api_timeout_in_ms: int = Field(30_000, gt=0)
     log_level: str = "INFO"
+
+    @field_validator("version_labels", mode="before")
+    @classmethod
+    def _labels(cls, value: object) -> object:
+        return parse_labels(value) if isinstance(value, str) else value

@@ -59,17 +59,6 @@ class _Version:
     fingerprint: tuple = ()  # of the directory when its load failed: retried once it changes
 
 
-def parse_labels(text: str) -> dict[str, int]:
-    """``"stable=1,canary=2"`` (TF Serving's ``version_labels``) as a mapping."""
-    labels = {}
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        label, _, version = item.partition("=")
-        if not label.strip() or not version.strip().isdigit():
-            raise ValueError(f"version label {item!r} is not label=version")
-        labels[label.strip()] = int(version)
-    return labels
-
-
 def _fingerprint(path: Path) -> tuple:
     """What changes while a version directory is still being copied."""
     try:
