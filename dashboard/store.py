@@ -283,8 +283,6 @@ class RedisStore:
     def _answering(self) -> Iterator[None]:
         try:
             yield
-        except redis.WatchError:
-            raise
         except redis.RedisError as exc:  # down, refused, timed out, out of memory
             raise StoreUnavailable(f"the game store did not answer ({type(exc).__name__})") \
                 from exc
