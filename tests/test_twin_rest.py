@@ -93,8 +93,10 @@ async def test_a_label_serves_its_version(url, photos):
     assert labelled[:2] == (200, latest[1])
     status, meta, _ = await call("GET", url + MODEL + "/labels/stable/metadata")
     assert status == 200 and meta["model_spec"]["version"] == "1"
-    status, answer, _ = await call("GET", url + MODEL + "/labels/stable")
-    assert status == 200 and answer["model_version_status"][0]["version"] == "1"
+    # GetModelStatus looks at no label in TF Serving (get_model_status_impl): every version
+    for label in ("stable", "nope"):
+        status, answer, _ = await call("GET", url + MODEL + f"/labels/{label}")
+        assert status == 200 and [v["version"] for v in answer["model_version_status"]] == ["1"]
 
 
 async def test_unknown_label_and_unloaded_version(url, photos):

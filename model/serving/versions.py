@@ -97,12 +97,9 @@ class ModelVersions:
             raise NotServed(name, None if version is None else int(version))
         return entry.servable
 
-    def status(self, name: str, version: int | None = None, label: str | None = None) -> dict:
-        """``GetModelStatus``: every version seen, highest first, or the one asked for."""
-        if label is not None:
-            if name != self.name or label not in self.labels:
-                raise UnknownLabel(label)
-            version = self.labels[label]
+    def status(self, name: str, version: int | None = None) -> dict:
+        """``GetModelStatus``: every version seen, highest first, or the one asked for (TF
+        Serving's get_model_status_impl looks at no version label)."""
         with self._lock:
             entries = dict(self._versions) if name == self.name else {}
         if version is not None:

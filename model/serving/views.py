@@ -42,7 +42,8 @@ def _servable(request: web.Request, match: re.Match) -> Servable:
 
 
 async def status(request: web.Request, match: re.Match) -> dict:
-    return request.app[VERSIONS].status(*_spec(match))
+    name, version, _ = _spec(match)  # a label is not looked at, as in TF Serving
+    return request.app[VERSIONS].status(name, version)
 
 
 async def metadata(request: web.Request, match: re.Match) -> dict:
