@@ -32,6 +32,7 @@ class NotServed(ServingError):
     """No such model, or that version is not (or no longer) loaded: NOT_FOUND, 404."""
 
     def __init__(self, name: str, version: int | None) -> None:
+        name = name[:100]  # the client's text, echoed: bounded
         request = f"Specific({name}, {version})" if version is not None else f"Latest({name})"
         super().__init__(404, f"Servable not found for request: {request}")
 
@@ -48,7 +49,7 @@ class UnknownVersion(ServingError):
 
     def __init__(self, name: str, version: int | None) -> None:
         what = f"version {version}" if version is not None else "any versions"
-        super().__init__(404, f"Could not find {what} of model {name}")
+        super().__init__(404, f"Could not find {what} of model {name[:100]}")
 
 
 @dataclass
@@ -64,7 +65,7 @@ def _fingerprint(path: Path) -> tuple:
     try:
         return tuple(sorted((str(p), p.stat().st_size, p.stat().st_mtime_ns)
                             for p in path.rglob("*")))
-    except OSError:  # a file vanished under us: different next time anyway
+    except OSError:  # a file vanished or is unreadable: retried once the listing reads again
         return ("unreadable",)
 
 
@@ -173,4 +174,7 @@ class ModelVersions:
         until cancelled."""
         while True:
             await asyncio.sleep(interval)
-            await asyncio.to_thread(self.poll)
+            try:
+                await asyncio.to_thread(self.poll)
+            except Exception:  # never let one bad look end the polling, nor the server
+                log.exception("polling the model base path failed")
