@@ -21,8 +21,10 @@ from werkzeug.exceptions import HTTPException
 
 from dashboard.game import MODES
 from dashboard.i18n import LANGUAGES
+from dashboard.store import StoreBusy
 
 log = logging.getLogger(__name__)
+STORE_RETRY_AFTER_S = 2  # a store that failed: its timeout, about, before the next try
 CALLBACK_PATH = "/_dash-update-component"
 SESSION_ID = re.compile(r"[0-9a-f]{32}")
 GAME_ID = re.compile(r"[0-9a-f]{16}")  # dashboard.game.Game.id: secrets.token_hex(8)
@@ -204,6 +206,14 @@ def install(app: dash.Dash, max_body_bytes: int, max_upload_bytes: int | None = 
     @server.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> flask.Response:
         return json_error(exc.code or 500, exc.name)
+
+    @server.errorhandler(StoreBusy)
+    def store_busy(exc: StoreBusy) -> flask.Response:
+        """The game store is down, frozen or held: nothing is lost, try again shortly."""
+        log.warning("game store busy", extra={"error": str(exc)})
+        response = json_error(503, "the game store is busy: try again in a moment")
+        response.headers["Retry-After"] = str(STORE_RETRY_AFTER_S)
+        return response
 
     @server.errorhandler(Exception)
     def crash(exc: Exception) -> flask.Response:

@@ -42,7 +42,7 @@ from dashboard.clients import (
 from dashboard.game import Car, Game, Round
 from dashboard.prepare import Answered, Services, answer, game_of, prepare_game, prepare_rounds
 from dashboard.settings import Settings
-from dashboard.store import GameStore, open_store
+from dashboard.store import GameStore, StoreBusy, open_store
 from model.client import GradCam, ModelClient, ModelError
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,7 @@ class Health:
     images: bool = False
     explainer: bool = False
     version: int | None = None  # the model version that answers
+    store: bool = True  # the game store answers
 
     @property
     def can_prepare(self) -> bool:
@@ -133,9 +134,16 @@ class Runtime:
             except TimeoutError:
                 return None
 
-        version, images_up, explainer_up = await asyncio.gather(
-            model(), s.images.alive(timeout), s.explainer.alive(timeout))
-        return Health(version is not None, images_up, explainer_up, version)
+        async def store() -> bool:
+            try:
+                await asyncio.to_thread(self.store.get, "health-check")
+            except StoreBusy:
+                return False
+            return True
+
+        version, images_up, explainer_up, store_up = await asyncio.gather(
+            model(), s.images.alive(timeout), s.explainer.alive(timeout), store())
+        return Health(version is not None, images_up, explainer_up, version, store_up)
 
     async def _watch_health(self) -> None:
         """Check the back-ends every ``health_interval``; act on changes."""
@@ -143,7 +151,8 @@ class Runtime:
             health = await self._check()
             if health != self.health or not self._checked:
                 log.info("back-ends", extra={"up": [n for n in SERVICES if getattr(health, n)],
-                                             "down": health.missing()})
+                                             "down": health.missing(),
+                                             "store": health.store})
             explainer_back = health.explainer and not self.health.explainer
             self.health, self._checked = health, True
             if health.can_prepare:

@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -116,6 +117,17 @@ class Answers:
             self.who.append(response.headers.get(WHO, ""))
 
 
+def wait_for_store(dashboard_url: str, ok: bool, limit_s: float = 10) -> None:
+    """Until the dashboard's ``/health`` says whether its game store answers."""
+    deadline = time.monotonic() + limit_s
+    while True:
+        with urllib.request.urlopen(dashboard_url + "/health", timeout=5) as response:
+            if json.load(response)["store_ok"] is ok:
+                return
+        assert time.monotonic() < deadline, f"/health never said store_ok={ok}"
+        time.sleep(0.2)
+
+
 def play_round(v: Visitor, pool: PhotoPool, n: int) -> None:
     """Round ``n`` in easy mode: the right one of the four choices, its result, then on."""
     expect(v.page.locator("#round-label")).to_have_text(f"Round {n}/{ROUNDS}")
@@ -148,14 +160,15 @@ def test_a_game_continues_whichever_dashboard_answers(dashboards, proxy, shared_
     keys = shared_redis.client().keys("beat-the-ai:*")
     assert keys, "the game is not in Redis"
 
-    # Redis frozen: the click fails within the store's timeout, as a JSON error, and the page
-    # says "One moment…" (kiosk.js) until the dashboard can serve the game again
-    failed: list[tuple[int, str, float]] = []
+    # Redis frozen: the click fails within the store's timeout, as a JSON 503 with Retry-After,
+    # and the page says "One moment…" (kiosk.js) until /health says the store answers again
+    failed: list[tuple[int, str, dict, float]] = []
 
     def keep_failures(route) -> None:
         response = route.fetch()
         if response.status >= 400:
-            failed.append((response.status, response.text(), time.monotonic()))
+            failed.append((response.status, response.text(), response.headers,
+                           time.monotonic()))
         route.fulfill(response=response)
 
     v.page.route(f"**{CALLBACK}*", keep_failures)
@@ -167,11 +180,14 @@ def test_a_game_continues_whichever_dashboard_answers(dashboards, proxy, shared_
         while not failed and time.monotonic() - clicked < limit_s:
             v.page.wait_for_timeout(50)
         assert failed, f"no callback failed within {limit_s:g} s while Redis was frozen"
-        status, body, at = failed[0]
-        assert status >= 500 and set(json.loads(body)) == {"error"}, (status, body)
+        status, body, headers, at = failed[0]
+        assert status == 503 and set(json.loads(body)) == {"error"}, (status, body)
+        assert int(headers["retry-after"]) > 0, headers  # "try again shortly", not a crash
         assert "redis" not in body.lower() and "Traceback" not in body
         print(f"Redis frozen: the click failed as JSON {status} after {at - clicked:.1f} s")
         expect(v.page.locator("#one-moment")).to_be_visible()
+        for url in dashboards:  # the health checks see it: kiosk.js waits instead of reloading
+            wait_for_store(url, ok=False)
     finally:
         shared_redis.proc.send_signal(signal.SIGCONT)
     v.page.unroute(f"**{CALLBACK}*")

@@ -30,7 +30,8 @@
     var abort = new AbortController();
     var timer = setTimeout(function () { abort.abort(); }, HEALTH_MS);
     return realFetch("/health", {cache: "no-store", signal: abort.signal})
-      .then(function (r) { return r.ok; }, function () { return false; })
+      .then(function (r) { return r.ok ? r.json() : {}; })
+      .then(function (body) { return body.store_ok === true; }, function () { return false; })
       .finally(function () { clearTimeout(timer); });
   }
 
