@@ -7,8 +7,10 @@ dashboard worker, four, and four sharing Redis, side by side in one run.
                               [--modes burst,steady] [--json out.json]
 
 For each configuration the whole stack is started as ``make play`` starts it (``python -m
-stack`` on free ports, through ``tests/launcher.py``), and the load waits until the
-dashboard's ``/health`` says that nothing is missing and games are prepared ahead. Then:
+stack`` on free ports, through ``tests/launcher.py``): 1 dashboard worker; ``PLAY_WORKERS=4
+PLAY_REDIS=0`` (the workers share the embedded on-disk store); ``PLAY_WORKERS=4`` (the launcher
+runs redis-server as the game store). The load waits until the dashboard's ``/health`` says
+that nothing is missing and games are prepared ahead. Then:
 - **burst**: ``--players`` players arrive within ``--burst-seconds``, one game each;
 - **steady**: ``--steady-players`` players (arriving within ``--burst-seconds``) play games back
   to back for ``--steady-seconds``.
@@ -30,27 +32,26 @@ import json
 import math
 import os
 import resource
-import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import redis
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from stack.settings import Settings as StackSettings
-from tests.launcher import free_ports, launched
+from tests.launcher import descendants, launched
 
 HERE = Path(__file__).resolve().parent
 LOCUSTFILE = HERE / "locustfile.py"
 TRANSITIONS = ("home", "lets_play", "guess", "result→next", "finish", "page poll")
-CONFIGS = {  # name → (dashboard workers, games shared in Redis)
+CONFIGS = {  # name → (dashboard workers, games in Redis; else the embedded on-disk store)
     "1-worker": (1, False),
     "4-workers": (4, False),
     "4-workers-redis": (4, True),
@@ -61,44 +62,21 @@ BURST_GRACE_S = 300.0  # a burst's players have this long after arriving to fini
 
 
 @contextmanager
-def redis_server() -> Iterator[str]:
-    """Debian's redis-server on a free loopback port, persisting nothing; its URL."""
-    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
-    (port,) = free_ports(1)
-    with tempfile.TemporaryDirectory(prefix="load-redis-") as data:
-        proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1",
-                                 "--save", "", "--appendonly", "no", "--dir", data,
-                                 "--unixsocket", ""], stdout=subprocess.DEVNULL)
-        try:
-            yield f"redis://127.0.0.1:{port}/0"
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
-@contextmanager
-def stack_for(config: str) -> Iterator[str]:
-    """The stack as ``make play`` runs it in ``config``; the game's URL."""
+def stack_for(config: str) -> Iterator[tuple[str, Callable[[], dict[str, int]]]]:
+    """The stack as ``make play`` runs it in ``config`` (``PLAY_WORKERS``, ``PLAY_REDIS``: the
+    launcher runs redis-server and hands it to the dashboard): the game's URL, and what shows
+    that it runs so (dashboard worker processes, games in Redis)."""
     workers, shared = CONFIGS[config]
-    with (redis_server() if shared else _nothing()) as redis_url:
-        env = {"DASHBOARD_WORKERS": str(workers)}
-        settings: dict[str, Any] = {}
-        if "workers" in StackSettings.model_fields:  # PLAY_WORKERS, where the launcher has it
-            settings["workers"] = workers
-        if redis_url:
-            env["DASHBOARD_STORE_URL"] = redis_url
-        with launched(env=env, **settings) as stack:
-            wait_ready(stack.url)
-            yield stack.url
+    with launched(workers=workers, redis=shared) as stack:
+        wait_ready(stack.url)
 
+        def facts() -> dict[str, int]:
+            found = {"dashboard_workers": len(descendants(stack.pids()["dashboard"]))}
+            if stack.settings.uses_redis:
+                found["redis_keys"] = redis.Redis.from_url(stack.settings.redis_url).dbsize()
+            return found
 
-@contextmanager
-def _nothing() -> Iterator[str]:
-    yield ""
+        yield stack.url, facts
 
 
 def health(url: str) -> dict[str, Any]:
@@ -188,6 +166,9 @@ def table(report: dict[str, Any]) -> str:
                              s["waited"]))
             rows.append((config, mode, "(locust CPU)", "", "", "", "", "",
                          f"{f['locust_cpu_s']} s in {f['wall_s']} s"))
+            rows.append((config, mode, "(stack)", "", "", "", "", "",
+                         f"{f['dashboard_workers']} workers"
+                         + (f", {f['redis_keys']} Redis keys" if "redis_keys" in f else "")))
     widths = [max(len(str(row[i])) for row in [head, *rows]) for i in range(len(head))]
     lines = [" | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True))
              for row in [head, *rows]]
@@ -223,7 +204,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="load-") as tmp:
         for config in configs:
             report["configs"][config] = {}
-            with stack_for(config) as url:
+            with stack_for(config) as (url, facts):
                 for mode in modes:
                     if mode == "burst":
                         players, run_s = args.players, args.burst_seconds + BURST_GRACE_S
@@ -233,7 +214,7 @@ def main() -> None:
                     samples = Path(tmp) / f"{config}-{mode}.json"
                     result = run_locust(url, mode, players, args.burst_seconds, run_s, samples,
                                         args.think)
-                    report["configs"][config][mode] = figures(result)
+                    report["configs"][config][mode] = {**figures(result), **facts()}
                     try:
                         wait_ready(url)  # the next load starts from games prepared ahead
                     except RuntimeError as e:
