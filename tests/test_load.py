@@ -1,17 +1,20 @@
 """The load benchmark's players (benchmarks/locustfile.py, run by benchmarks/load.py) play
 whole games through the real dashboard's callbacks: every transition answered, none failed,
-and the games they played are counted in the dashboard's own statistics."""
+and the games they played are counted in the dashboard's own statistics. Refused connections
+and error statuses are counted as failures."""
 from __future__ import annotations
 
 import json
+import threading
 import urllib.request
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from benchmarks.load import run_locust
-from tests.servers import dashboard
+from tests.servers import closed_url, dashboard
 
 THINK = "0.05,0.15"  # seconds: whole games in a few seconds
 GAME = {"home": 1, "lets_play": 1, "guess": 5, "result→next": 4, "finish": 1}
@@ -52,3 +55,33 @@ def test_steady_players_play_games_back_to_back(game_url: str, tmp_path: Path) -
     assert len(samples["finish"]) >= 2 and len(samples["home"]) > len(samples["finish"])
     # a player stopped at the end may have finished on the server without seeing it
     assert 0 <= finished_games(game_url) - before - len(samples["finish"]) <= 2
+
+
+@pytest.fixture(scope="module")
+def unavailable_url() -> Iterator[str]:
+    """A real HTTP server that answers every request 503, as an overloaded one may."""
+
+    class Unavailable(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Unavailable)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_refused_connections_and_errors_are_counted_as_failures(
+        unavailable_url: str, tmp_path: Path) -> None:
+    refused = run_locust(closed_url(), "burst", 2, 0.5, 30, tmp_path / "refused.json", THINK)
+    assert refused["players_done"] == 2 and refused["samples_ms"] == {}
+    assert refused["failures"] == {"home": {"GET /: ConnectionRefusedError": 2}}
+    unavailable = run_locust(unavailable_url, "burst", 2, 0.5, 30, tmp_path / "503.json", THINK)
+    assert unavailable["failures"] == {"home": {"GET /: 503": 2}}
