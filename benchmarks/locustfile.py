@@ -229,13 +229,13 @@ class Player(User):
         """Wait as a visitor reads the page; its intervals tick meanwhile (as "page poll")."""
         until = time.monotonic() + random.uniform(*self.think_s)
         assert self.page is not None
-        due = {c: time.monotonic() + self.page.props[c].get("interval", 1000) / 1000
-               for c in self.page.intervals()}
-        for component, at in sorted(due.items(), key=lambda item: item[1]):
-            if at >= until:
-                continue
-            gevent.sleep(max(0.0, at - time.monotonic()))
-            self.timed("page poll", lambda c=component: self.tick(c))
+        every = {c: self.page.props[c].get("interval", 1000) / 1000
+                 for c in self.page.intervals()}
+        due = {c: time.monotonic() + seconds for c, seconds in every.items()}
+        while due and (component := min(due, key=due.__getitem__)) and due[component] < until:
+            gevent.sleep(max(0.0, due[component] - time.monotonic()))
+            self.timed("page poll", partial(self.tick, component))
+            due[component] += every[component]
         gevent.sleep(max(0.0, until - time.monotonic()))
 
     def pause(self, seconds: float) -> None:
