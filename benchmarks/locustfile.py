@@ -42,6 +42,7 @@ from locust.exception import StopUser
 
 CONNECTIONS = 6  # a browser's connections per host
 REQUEST_TIMEOUT_S = 30.0  # a visitor who waited this long has given up: a failure
+WAIT_MAX_S = 60.0  # on a page that waits: past "Preparing your game…"'s own 30 s give-up
 THINK_S = "1,3"  # seconds, between seeing a page and the click on it (--think)
 PICK_S = (0.2, 0.6)  # from the make's models on screen to the click on one
 ROUNDS_MAX = 20  # a game longer than the server's DASHBOARD_ROUNDS cap is a bug here
@@ -50,7 +51,8 @@ JSON = {"Content-Type": "application/json"}
 
 
 class Failed(Exception):
-    """A request that failed: non-2xx, connection error, reset or timeout."""
+    """A transition that failed: a request's non-2xx answer, connection error, reset or
+    timeout, or a page that never showed what the click should have brought."""
 
 
 def walk(node: Any, found: dict[str, dict], types: dict[str, str]) -> None:
@@ -248,11 +250,12 @@ class Player(User):
         """While the page waits ("Preparing your game…"), its intervals tick as the renderer
         ticks them, until ``marker`` is on screen (and, if asked, enabled)."""
         assert self.page is not None
+        deadline = time.monotonic() + WAIT_MAX_S
         while marker not in self.page.props or enabled and self.page.props[marker].get(
                 "disabled"):
             intervals = self.page.intervals()
-            if not intervals:
-                raise Failed(f"no #{marker} and nothing on {self.page.path} to wait for")
+            if not intervals or time.monotonic() > deadline:
+                raise Failed(f"no #{marker} on {self.page.path}")
             gevent.sleep(self.page.props[intervals[0]].get("interval", 1000) / 1000)
             self.tick(intervals[0])
             self.waited = True
