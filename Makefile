@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED = 1
 
-.PHONY: play kiosk demo test translations train evaluate bench bench-services bench-game bench-resilience model-server explainer \
+.PHONY: play kiosk demo test translations train evaluate bench bench-services bench-game bench-resilience bench-load model-server explainer \
         image-server setup system-deps lint clean
 
 # The German texts (gettext, Babel): the .po lives in the repository, the .mo is built here.
@@ -70,6 +70,9 @@ bench-services: setup  ## back-end services benchmark (bytes per photo, :predict
 
 bench-game: setup system-deps  ## game preparation: parallel vs sequential, "Let's play" → photo
 	$(PY) benchmarks/game.py
+
+bench-load: setup system-deps  ## 150-player burst and steady 300, for 1 and 4 dashboard workers and with Redis (quiet machine, ~10 min)
+	$(PY) benchmarks/load.py --json .cache/load.json
 
 bench-resilience: setup  ## each service's restart after SIGKILL/SIGSTOP; home page, back-ends frozen
 	$(PY) benchmarks/resilience.py

@@ -85,8 +85,9 @@ def health(url: str) -> dict[str, Any]:
 
 
 def wait_ready(url: str) -> None:
-    """Until ``/health`` says, READY_READS times in a row, that no back-end is missing and
-    games are prepared ahead."""
+    """Until ``/health`` says, READY_READS times in a row, that no back-end is missing, games
+    are prepared ahead and the model's answers are kept for the whole pool (a stand that has
+    been up for a minute: dashboard/answers.py)."""
     deadline = time.monotonic() + READY_TIMEOUT_S
     in_a_row = 0
     while in_a_row < READY_READS:
@@ -94,7 +95,8 @@ def wait_ready(url: str) -> None:
             raise RuntimeError(f"{url}: not ready within {READY_TIMEOUT_S:g} s")
         try:
             h = health(url)
-            ready = not h.get("missing") and h.get("ready_games", 0) > 0
+            ready = (not h.get("missing") and h.get("ready_games", 0) > 0
+                     and h.get("kept_answers", 0) >= h.get("pool_photos", 1))
         except OSError:
             ready = False
         in_a_row = in_a_row + 1 if ready else 0

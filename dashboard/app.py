@@ -144,6 +144,7 @@ def create_app(settings: Settings) -> dash.Dash:
         """Answers from memory, never from a service: a hung back-end cannot slow it."""
         return flask.jsonify(status="ok", ready_games=runtime.ready_games(),
                              kept_answers=runtime.kept_answers(),
+                             pool_photos=runtime.pool_size(),
                              store_ok=runtime.health.store,
                              missing=runtime.health.missing())
 

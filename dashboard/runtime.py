@@ -321,8 +321,13 @@ class Runtime:
 
     def take_game(self, session_id: str, mode: str) -> Game | None:
         """Give the session a game prepared ahead, to play in ``mode``, or None while one is
-        being prepared (the page shows "preparing your game…" and asks again)."""
-        game = self._call(self._take(), timeout=self.settings.render_budget)
+        being prepared, or the loop is too busy to hand one over within the render budget
+        (the page shows "preparing your game…" and asks again)."""
+        try:
+            game = self._call(self._take(), timeout=self.settings.render_budget)
+        except TimeoutError:
+            log.warning("no game handed over within the render budget")
+            return None
         if game is not None:
             game.begin(mode)
             self.store.put(session_id, game)
@@ -378,6 +383,10 @@ class Runtime:
 
     def ready_games(self) -> int:
         return len(self._ready)
+
+    def pool_size(self) -> int:
+        """Photos in the pool (0 until the manifest is read)."""
+        return len(self._manifest.photos) if self._manifest is not None else 0
 
     def kept_answers(self) -> int:
         """Pool photos this process knows a kept answer for (under the serving version)."""

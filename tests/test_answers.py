@@ -141,3 +141,16 @@ def test_a_crowd_gets_games_from_kept_answers(tmp_path, image_server_url, model_
             time.sleep(0.1)
     finally:
         runtime.close()
+
+
+def test_a_busy_loop_shows_preparing_instead_of_failing():
+    """"Let's play" while the event loop cannot hand a game over within the render budget:
+    no game (the page shows "Preparing your game…" and asks again), never an error."""
+    runtime = Runtime(Settings(model_url=closed_url(), explainer_url=closed_url(),
+                               image_server_url=closed_url(), store_url="memory:",
+                               render_budget=1e-6, warm_answers=False))
+    try:
+        assert runtime.take_game("visitor", "expert") is None
+        assert runtime.store.get("visitor") is None
+    finally:
+        runtime.close()
