@@ -15,6 +15,7 @@ from dashboard import guard, initials, navigation
 from dashboard.components import TITLE, shell
 from dashboard.i18n import LANGUAGES, N_, _, negotiate, use
 from dashboard.navigation import Navigator, asked_language
+from dashboard.overload import shed
 from dashboard.pages import (
     attempt,
     attract,
@@ -184,4 +185,6 @@ def create_app(settings: Settings) -> dash.Dash:
 def create_server() -> flask.Flask:
     settings = Settings()
     setup_logging("dashboard", settings.log_level)
-    return create_app(settings).server
+    server = create_app(settings).server
+    server.wsgi_app = shed(server.wsgi_app, settings.max_queue_seconds)
+    return server

@@ -16,7 +16,7 @@ from gunicorn import util
 from common.process import die_with_parent
 from dashboard.settings import Settings
 
-worker_class = "gthread"
+worker_class = "dashboard.overload.QueueTimedWorker"  # gthread, with overload shedding
 workers = Settings().workers  # DASHBOARD_WORKERS
 threads = 8
 graceful_timeout = 10

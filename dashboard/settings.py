@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     # share only the game store and the statistics database, so any count plays the same.
     workers: int = Field(1, ge=1, le=16, description="gunicorn worker processes")
     keepalive: int = Field(75, ge=1, le=3600, description="seconds an idle connection is kept")
+    max_queue_seconds: float = Field(
+        1.0, gt=0, description="a request that waited longer for a thread gets a 503 at once "
+                               "(dashboard/overload.py)")
     # The fair's big screen: the game and its attract screen only, no menu (`make kiosk`).
     kiosk: bool = False
     # The language a visitor starts in ("en" or "de"); empty: the browser's preference.
