@@ -46,6 +46,7 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.text_table import text_table
 from tests.launcher import descendants, launched
 
 HERE = Path(__file__).resolve().parent
@@ -171,11 +172,7 @@ def table(report: dict[str, Any]) -> str:
             rows.append((config, mode, "(stack)", "", "", "", "", "",
                          f"{f['dashboard_workers']} workers"
                          + (f", {f['redis_keys']} Redis keys" if "redis_keys" in f else "")))
-    widths = [max(len(str(row[i])) for row in [head, *rows]) for i in range(len(head))]
-    lines = [" | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True))
-             for row in [head, *rows]]
-    lines.insert(1, "-+-".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return text_table(head, rows)
 
 
 def main() -> None:

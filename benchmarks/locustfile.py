@@ -40,6 +40,8 @@ from geventhttpclient.response import HTTPConnectionClosed, HTTPParseError
 from locust import User, events, task
 from locust.exception import StopUser
 
+from benchmarks.dash_requests import callback_outputs
+
 CONNECTIONS = 6  # a browser's connections per host
 REQUEST_TIMEOUT_S = 30.0  # a visitor who waited this long has given up: a failure
 WAIT_MAX_S = 60.0  # on a page that waits: past "Preparing your game…"'s own 30 s give-up
@@ -87,13 +89,9 @@ class Page:
         return {"value": props[prop]} if prop in props else {}
 
     def body(self, dep: dict, changed: list[str]) -> dict:
-        outputs = []
-        for output in dep["output"].strip(".").split("..."):
-            component, prop = output.split(".", 1)
-            outputs.append({"id": component, "property": prop})
         return {
             "output": dep["output"],
-            "outputs": outputs if len(outputs) > 1 else outputs[0],
+            "outputs": callback_outputs(dep["output"]),
             "inputs": [{**i, **self.value(i["id"], i["property"])} for i in dep["inputs"]],
             "changedPropIds": changed, "parsedChangedPropsIds": changed,
             "state": [{**s, **self.value(s["id"], s["property"])} for s in dep["state"]],

@@ -31,6 +31,8 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.dash_requests import callback_outputs
+from benchmarks.text_table import text_table
 from tests.launcher import SERVICES, Stack, launched
 
 BACKENDS = ("model-server", "image-server", "explainer")
@@ -59,13 +61,9 @@ def page_callback(dependencies: list[dict], layout: dict) -> dict | None:
     for dep in dependencies:
         if dep["inputs"] != [{"id": "url", "property": "pathname"}]:
             continue
-        outputs = []
-        for output in dep["output"].strip(".").split("..."):
-            component, prop = output.split(".", 1)
-            outputs.append({"id": component, "property": prop})
         return {
             "output": dep["output"],
-            "outputs": outputs if len(outputs) > 1 else outputs[0],
+            "outputs": callback_outputs(dep["output"]),
             "inputs": [{"id": "url", "property": "pathname", "value": "/"}],
             "state": [{**s, "value": components.get(s["id"], {}).get(s["property"])}
                       for s in dep["state"]],
@@ -178,11 +176,7 @@ def table(report: dict) -> str:
                      cell(frozen, "home"), cell(frozen, "health")))
     head = ("service killed / frozen", "SIGKILL → healthy s", "SIGSTOP → replaced s",
             "home page ms (median/p95/max)", "/health ms (median/p95/max)")
-    widths = [max(len(str(row[i])) for row in [head, *rows]) for i in range(len(head))]
-    lines = [" | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True))
-             for row in [head, *rows]]
-    lines.insert(1, "-+-".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return text_table(head, rows)
 
 
 def main() -> None:
