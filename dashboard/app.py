@@ -186,5 +186,9 @@ def create_server() -> flask.Flask:
     settings = Settings()
     setup_logging("dashboard", settings.log_level)
     server = create_app(settings).server
+    # Dash registers its scripts on a worker's first request and flags that before it has
+    # finished, so a second thread of a fresh worker could be sent a script it does not know
+    # yet (a 500): one request here, before any thread serves, does it once.
+    server.test_client().get("/health")
     server.wsgi_app = shed(server.wsgi_app, settings.max_queue_seconds)
     return server
