@@ -13,6 +13,7 @@ the way out the launcher is stopped and anything of it still alive is killed.
 """
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -110,6 +111,11 @@ class Stack:
     def log(self) -> str:
         """The services' logs and the health-check listener's JSON lines (its stderr)."""
         return self.log_path.read_text(errors="replace")
+
+    def log_lines(self, message: str) -> list[dict]:
+        """The JSON log lines with this message."""
+        return [json.loads(line) for line in self.log().splitlines()
+                if line.startswith("{") and f'"message": "{message}"' in line]
 
     def report(self) -> str:
         """What to show when a check fails: the launcher's messages, the end of the logs

@@ -75,6 +75,11 @@ def test_a_game_goes_on_through_every_service_killed_and_frozen(photo_pool_dir, 
         guess_right(v, pool, 3)
         for name, pid in frozen.items():
             stack.wait_replaced(name, pid, REPLACED_S, since)
+        restarts = {line["program"]: line["reason"] for line in stack.log_lines("restarting")
+                    if line["pid"] == frozen.get(line["program"])}
+        assert sorted(restarts) == sorted(BACK_ENDS), stack.report()  # by the health checks:
+        assert all(re.fullmatch(r"3 health checks failed in a row, the last: no answer .*", why)
+                   for why in restarts.values()), restarts  # supervisord saw nothing exit
         expect(newcomer.page.locator("#home-status .alert")).to_have_count(
             0, timeout=2 * TIMEOUT_MS)
         newcomer.page.locator("#play").click()

@@ -8,7 +8,6 @@ start, ends killed outright. Which processes remain is read from /proc.
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 import shlex
@@ -31,25 +30,15 @@ from dashboard.store import open_store
 from stack.services import Service, services
 from stack.settings import Settings
 from stack.supervisord import Layout, config
-from tests.launcher import SERVICES, Stack, alive, descendants, free_ports, launched
+from tests.launcher import SERVICES, alive, descendants, free_ports, launched
 from tests.servers import REPO
 
 RESTART_S = 30  # the issue's bound for a killed service to answer again
-REPLACE_S = 60  # … and for a frozen one to be replaced and answer
 
 
 def environ(pid: int) -> dict[str, str]:
     entries = Path(f"/proc/{pid}/environ").read_bytes().decode().split("\0")
     return dict(entry.split("=", 1) for entry in entries if "=" in entry)
-
-
-def log_lines(stack: Stack, message: str) -> list[dict]:
-    """The JSON log lines (stderr) with this message."""
-    lines = []
-    for line in stack.log().splitlines():
-        if line.startswith("{") and f'"message": "{message}"' in line:
-            lines.append(json.loads(line))
-    return lines
 
 
 @pytest.fixture(scope="module")
@@ -106,25 +95,6 @@ def test_two_workers_share_the_redis_the_launcher_runs(stack):
     assert client.exists("beat-the-ai:stack-test")
 
 
-def test_a_frozen_backend_is_replaced(stack):
-    # one check every health_interval: a service frozen before its first check would get its
-    # whole start period (health_start_period) first, as one still loading would
-    time.sleep(stack.settings.health_interval + stack.settings.health_timeout)
-    before = stack.pids()
-    frozen_at = time.monotonic()
-    stack.kill("explainer", signal.SIGSTOP)  # SIGTERM waits for a SIGCONT: SIGKILL it takes
-    took = stack.wait_replaced("explainer", before["explainer"], REPLACE_S, since=frozen_at)
-    assert not alive({before["explainer"]})
-    after = stack.pids()
-    assert {k: v for k, v in after.items() if k != "explainer"} == {
-        k: v for k, v in before.items() if k != "explainer"}, stack.report()
-    print(f"explainer: replaced and answering {took:.1f} s after SIGSTOP")
-    assert any(line["program"] == "explainer" and line["pid"] == before["explainer"]
-               and re.fullmatch(r"3 health checks failed in a row, the last: no answer .*",
-                                line["reason"])
-               for line in log_lines(stack, "restarting")), stack.report()
-
-
 @pytest.mark.parametrize("service", WITH_REDIS)  # the model server first: its reload is longest
 def test_a_killed_service_answers_again_and_the_others_keep_their_pids(stack, service):
     before = stack.pids()
@@ -139,7 +109,7 @@ def test_a_killed_service_answers_again_and_the_others_keep_their_pids(stack, se
     print(f"{service}: answers again {took:.1f} s after SIGKILL")
     assert any(line["program"] == service and line["pid"] == before[service]
                and line["reason"].startswith("exited (terminated by SIGKILL)")
-               for line in log_lines(stack, "restarting")), stack.report()
+               for line in stack.log_lines("restarting")), stack.report()
 
 
 def test_ctrl_c_stops_everything_cleanly(stack):
@@ -159,7 +129,7 @@ def test_a_crash_loop_is_given_up_loudly_and_a_killed_launcher_leaves_nothing(ph
         assert stack.infos()["explainer"]["statename"] == "FATAL"
         assert re.search(r"^ERROR: explainer keeps failing to start: given up after 4 attempts",
                          stack.drain(), re.MULTILINE)
-        assert [line["program"] for line in log_lines(stack, "given up")] == ["explainer"]
+        assert [line["program"] for line in stack.log_lines("given up")] == ["explainer"]
         for service in ("model-server", "image-server", "dashboard"):
             assert stack.wait_healthy(service, 5) < 5
         time.sleep(1)
