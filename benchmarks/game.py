@@ -3,7 +3,7 @@
     python benchmarks/game.py [--runs 10]
 
 Starts the whole system locally (``python -m stack``, as ``make play`` does, on free ports,
-through ``tests/launcher.py``) and reports, measured side by side in one run:
+through ``devtools/launcher.py``) and reports, measured side by side in one run:
 - time to prepare a game cold (nothing prepared ahead, manifest already read): ours
   (``dashboard.prepare``: the 5 photos downloaded at once, one batched ``:predict`` giving the
   guesses and heatmaps from one forward pass, one batched ``/explain`` drawing them) vs the
@@ -29,11 +29,11 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dashboard.clients import ExplainerClient, ImageServerClient, Manifest
-from dashboard.prepare import Services, prepare_game
-from model.client import ModelClient
+from dashboard.clients import ExplainerClient, ImageServerClient, Manifest, Services
+from dashboard.prepare import prepare_game
+from devtools.launcher import launched
+from model_api.client import ModelClient
 from stack.settings import Settings
-from tests.launcher import launched
 
 ROUNDS = 5
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

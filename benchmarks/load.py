@@ -7,7 +7,7 @@ dashboard worker, four, and four sharing Redis, side by side in one run.
                               [--modes burst,steady] [--json out.json]
 
 For each configuration the whole stack is started as ``make play`` starts it (``python -m
-stack`` on free ports, through ``tests/launcher.py``): 1 dashboard worker; ``PLAY_WORKERS=4
+stack`` on free ports, through ``devtools/launcher.py``): 1 dashboard worker; ``PLAY_WORKERS=4
 PLAY_REDIS=0`` (the workers share the embedded on-disk store); ``PLAY_WORKERS=4`` (the launcher
 runs redis-server as the game store). The load waits until the dashboard's ``/health`` says
 that nothing is missing and games are prepared ahead. Then:
@@ -47,7 +47,7 @@ import redis
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.text_table import text_table
-from tests.launcher import descendants, launched
+from devtools.launcher import descendants, launched
 
 HERE = Path(__file__).resolve().parent
 LOCUSTFILE = HERE / "locustfile.py"
@@ -88,7 +88,7 @@ def health(url: str) -> dict[str, Any]:
 def wait_ready(url: str) -> None:
     """Until ``/health`` says, READY_READS times in a row, that no back-end is missing, games
     are prepared ahead and the model's answers are kept for the whole pool (a stand that has
-    been up for a minute: dashboard/answers.py)."""
+    been up for a minute: dashboard/output_cache.py)."""
     deadline = time.monotonic() + READY_TIMEOUT_S
     in_a_row = 0
     while in_a_row < READY_READS:

@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import tensorflow as tf
 
-from model import dataset
-from model.contract import DEFAULT_EXPORT_DIR
+from model_api import dataset
+from model_api.contract import DEFAULT_EXPORT_DIR
 
 
 def timed(fn, blobs: tf.Tensor, runs: int) -> dict[str, float]:

@@ -3,7 +3,7 @@
     python benchmarks/resilience.py [--visitors 20] [--rounds 5] [--spacing 5]
 
 Starts the real launcher (``python -m stack`` on free ports, default ``PLAY_*`` supervision
-settings, through ``tests/launcher.py``) and, for each service in turn:
+settings, through ``devtools/launcher.py``) and, for each service in turn:
 - SIGKILL of its process: seconds until a new process answers its health URL;
 - SIGSTOP of its process group (frozen, not dead): seconds until the health-check listener has
   had it replaced and the new one answers. While a back-end is frozen, before it is replaced,
@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.dash_requests import callback_outputs
 from benchmarks.text_table import text_table
-from tests.launcher import SERVICES, Stack, launched
+from devtools.launcher import SERVICES, Stack, launched
 
 BACKENDS = ("model-server", "image-server", "explainer")
 REQUEST_TIMEOUT_S = 10.0  # a visitor who waited this long has given up: counted as failed

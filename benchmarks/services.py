@@ -25,10 +25,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from model import dataset
-from model.client import predict_body
-from model.contract import DEFAULT_EXPORT_DIR, SPLIT_ASSET
-from tests.servers import explainer, model_server
+from devtools.servers import explainer, model_server
+from model_api import dataset
+from model_api.client import predict_body
+from model_api.contract import DEFAULT_EXPORT_DIR, SPLIT_ASSET
 
 
 def original_body_bytes(photo: Path) -> int:

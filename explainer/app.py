@@ -10,7 +10,7 @@ from common.web import error_middleware, read_body_within
 from explainer.routes import setup_routes
 from explainer.settings import Settings
 from explainer.views import MODEL, SETTINGS
-from model.client import ModelClient
+from model_api.client import ModelClient
 
 
 async def _model_client(app: web.Application) -> AsyncIterator[None]:

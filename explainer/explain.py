@@ -9,7 +9,7 @@ import numpy as np
 
 from common.images import NotAnImage, PhotoRejected, TooManyPixels
 from explainer import overlay
-from model.client import GradCam, ModelClient, ModelError
+from model_api.client import GradCam, ModelClient, ModelError
 
 # The model's refusals of one photo, in the caller's words (TF Serving's describe its graph).
 _REFUSED = {

@@ -11,7 +11,7 @@ from aiohttp import web
 from common.images import PhotoRejected, TooManyPixels
 from explainer.explain import Explanation, explain
 from explainer.settings import Settings
-from model.client import ModelClient, ModelError
+from model_api.client import ModelClient, ModelError
 
 SETTINGS = web.AppKey("settings", Settings)
 MODEL = web.AppKey("model", ModelClient)

@@ -23,8 +23,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 from image_server import text_scan
-from model import dataset
-from model.contract import CLASSES_ASSET, METRICS_FILE, SPLIT_ASSET
+from model_api import dataset
+from model_api.contract import CLASSES_ASSET, METRICS_FILE, SPLIT_ASSET
 
 log = logging.getLogger(__name__)
 

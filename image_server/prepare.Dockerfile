@@ -8,7 +8,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends tesseract-ocr \
 WORKDIR /app
 COPY pyproject.toml ./
 COPY common common
-COPY model/__init__.py model/contract.py model/dataset.py model/
+COPY model_api model_api
 COPY image_server image_server
 RUN pip install --no-cache-dir '.[image-server]'
 CMD ["python", "-m", "image_server.prepare"]

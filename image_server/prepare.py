@@ -14,7 +14,7 @@ from common.cli import answer_help
 from common.logs import setup_logging
 from image_server.pool import prepare_pool
 from image_server.settings import Settings
-from model.dataset import data_dir
+from model_api.dataset import data_dir
 
 log = logging.getLogger("image_server.prepare")
 

@@ -6,8 +6,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from model.contract import DEFAULT_EXPORT_DIR
-from model.dataset import REPO_ROOT
+from model_api.contract import DEFAULT_EXPORT_DIR
+from model_api.dataset import REPO_ROOT
 
 
 class Settings(BaseSettings):
@@ -15,13 +15,21 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="IMAGE_SERVER_")
 
-    host: str = "127.0.0.1"  # only the dashboard faces visitors (Docker serves with nginx)
-    port: int = 8081
-    # Photos are copied out of the dataset here, never into the repository (.cache is ignored).
-    pool_dir: Path = REPO_ROOT / ".cache" / "photo_pool"
-    model_version_dir: Path = DEFAULT_EXPORT_DIR / "1"
-    log_level: str = "INFO"
-    # A photo's URL never changes content, so browsers may keep it this long (seconds).
-    photo_max_age: int = Field(default=86400, ge=0)
+    host: str = Field(
+        "127.0.0.1",
+        description="where it listens; only the dashboard faces visitors (Docker "
+                    "serves the pool with nginx)")
+    port: int = Field(8081, description="the photos, the manifest and the model card")
+    pool_dir: Path = Field(
+        REPO_ROOT / ".cache" / "photo_pool",
+        description="photos are copied out of the dataset here, never into the repository "
+                    "(.cache is ignored)")
+    model_version_dir: Path = Field(
+        DEFAULT_EXPORT_DIR / "1",
+        description="the model version whose test split and class list make the pool")
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
+    photo_max_age: int = Field(
+        default=86400, ge=0,
+        description="seconds browsers may keep a photo: its URL never changes content")
     # Nothing here takes a body, but a client that announces one must not hold a connection.
     body_timeout: float = Field(default=15.0, gt=0, description="seconds to receive a body")

@@ -24,8 +24,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from model import dataset
-from model.dataset import REPO_ROOT
+from model_api import dataset
+from model_api.dataset import REPO_ROOT
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +220,7 @@ def main() -> None:
     from common.cli import answer_help
     from common.logs import setup_logging
     from image_server.settings import Settings
-    from model.contract import SPLIT_ASSET
+    from model_api.contract import SPLIT_ASSET
 
     answer_help("python -m image_server.text_scan", __doc__)
     settings = Settings()

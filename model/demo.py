@@ -10,8 +10,8 @@ import random
 
 import tensorflow as tf
 
-from model import dataset
-from model.contract import DEFAULT_EXPORT_DIR, SPLIT_ASSET
+from model_api import dataset
+from model_api.contract import DEFAULT_EXPORT_DIR, SPLIT_ASSET
 
 
 def main() -> None:

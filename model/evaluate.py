@@ -14,9 +14,9 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
-from model import dataset
 from model.backbone import RESOLUTION
-from model.contract import DEFAULT_EXPORT_DIR, METRICS_FILE, SPLIT_ASSET, TOP_K
+from model_api import dataset
+from model_api.contract import DEFAULT_EXPORT_DIR, METRICS_FILE, SPLIT_ASSET, TOP_K
 
 
 def predict_probabilities(serve, files: list[Path], batch: int = 32) -> np.ndarray:

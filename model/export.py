@@ -1,6 +1,6 @@
 """Export the classifier as the SavedModel that TensorFlow Serving (or our local server) serves.
 
-Contract (see ARCHITECTURE.md): input ``image_bytes`` (tf.string [None], encoded photos);
+Contract (see docs/architecture.md): input ``image_bytes`` (tf.string [None], encoded photos);
 ``serving_default`` → ``probabilities``, ``top_k_classes``, ``top_k_scores``;
 ``gradcam`` → ``heatmap``, ``class_index``, ``class_name``. Decoding and resizing run inside
 the graph with the same code as training. The class list and the data split travel as assets.
@@ -16,10 +16,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from model import dataset, preprocess
+from model import preprocess
 from model.backbone import RESOLUTION
 from model.classifier import GRADCAM_LAYER, build_classifier
-from model.contract import (
+from model_api import dataset
+from model_api.contract import (
     CLASSES_ASSET,
     DEFAULT_EXPORT_DIR,
     MODEL_NAME,

@@ -22,12 +22,13 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
-from model import dataset, preprocess
+from model import preprocess
 from model.backbone import RESOLUTION
 from model.classifier import build_classifier, split_at
-from model.contract import DEFAULT_EXPORT_DIR
 from model.evaluate import evaluate_export, write_metrics
 from model.export import export
+from model_api import dataset
+from model_api.contract import DEFAULT_EXPORT_DIR
 
 log = logging.getLogger("model.train")
 DEFAULT_WORK_DIR = dataset.REPO_ROOT / ".cache" / "train"

@@ -50,6 +50,6 @@ def failure(url: str, timeout: float) -> str | None:
         return exc.__class__.__name__
 
 
-def answers(url: str, timeout: float = 2.0) -> bool:
+def is_up(url: str, timeout: float = 2.0) -> bool:
     """True if ``url`` answers 200 now."""
     return failure(url, timeout) is None

@@ -19,7 +19,7 @@ from types import FrameType
 from typing import NoReturn
 
 from common.process import die_with_parent
-from stack.health import answers
+from stack.health import is_up
 from stack.services import (
     REDIS_SERVER,
     Service,
@@ -172,7 +172,7 @@ def wait_ready(reporter: Reporter, waiting: list[Service], timeout: float,
         for service in list(waiting):
             if infos[service.name]["statename"] == FATAL:
                 given_up.append(service.name)
-            elif not answers(service.health_url):
+            elif not is_up(service.health_url):
                 continue
             waiting.remove(service)
         if not waiting:

@@ -10,7 +10,7 @@ import shutil
 import sys
 from dataclasses import dataclass, field
 
-from model.contract import MODEL_NAME
+from model_api.contract import MODEL_NAME
 from stack.settings import Settings
 
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from model import dataset
-from model.contract import DEFAULT_EXPORT_DIR
+from model_api import dataset
+from model_api.contract import DEFAULT_EXPORT_DIR
 
 COMMITTED_VERSION = DEFAULT_EXPORT_DIR / "1"
 
@@ -42,7 +42,7 @@ def photo_bytes(root: Path, photos: list[dataset.Photo]) -> list[bytes]:
 @pytest.fixture(scope="session")
 def model_server_url():
     """Base URL of a real local model server (``python -m model.serving``) for the session."""
-    from tests.servers import model_server
+    from devtools.servers import model_server
 
     with model_server() as url:
         yield url
@@ -60,7 +60,7 @@ def photo_pool_dir(data_root, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def image_server_url(photo_pool_dir):
-    from tests.servers import image_server
+    from devtools.servers import image_server
 
     with image_server(photo_pool_dir) as url:
         yield url
@@ -68,7 +68,7 @@ def image_server_url(photo_pool_dir):
 
 @pytest.fixture(scope="session")
 def explainer_url(model_server_url):
-    from tests.servers import explainer
+    from devtools.servers import explainer
 
     with explainer(model_server_url) as url:
         yield url

@@ -28,7 +28,7 @@ import psycopg
 import pytest
 
 from common.process import die_with_parent
-from tests.servers import free_port
+from devtools.servers import free_port
 
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 20.0

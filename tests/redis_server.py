@@ -25,7 +25,7 @@ import pytest
 import redis
 
 from common.process import die_with_parent
-from tests.servers import free_port
+from devtools.servers import free_port
 
 START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 10.0

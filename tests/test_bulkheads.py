@@ -18,9 +18,9 @@ from contextlib import contextmanager
 
 import pytest
 
+from devtools.servers import dashboard
+from tests.callbacks import body_for, post
 from tests.hostile import pid_listening
-from tests.servers import dashboard
-from tests.test_dashboard_inputs import post, valid_body
 
 VISITORS, PLAYERS = 20, 12
 BUDGET_S = 1.0
@@ -55,7 +55,7 @@ def visit_home(base: str, callbacks: list[dict], n: int) -> float:
     started = time.monotonic()
     get(base + "/")
     get(base + "/_dash-layout")
-    status, _, page = post(base, json.dumps(valid_body(
+    status, _, page = post(base, json.dumps(body_for(
         show, {"url.pathname": "/", "session.data": f"{n:032x}"})).encode())
     assert status == 200 and b'"play-easy"' in page
     assert json.loads(get(base + "/health"))["status"] == "ok"
@@ -65,7 +65,7 @@ def visit_home(base: str, callbacks: list[dict], n: int) -> float:
 def press_play(base: str, callbacks: list[dict], n: int) -> float:
     play = next(c for c in callbacks if c["inputs"][0]["id"] == "play")
     started = time.monotonic()
-    status, _, page = post(base, json.dumps(valid_body(
+    status, _, page = post(base, json.dumps(body_for(
         play, {"play.n_clicks": 1, "session.data": f"{1000 + n:032x}"})).encode())
     assert status == 200, page[:200]
     assert b"Which car is this?" in page or b"Preparing your game" in page

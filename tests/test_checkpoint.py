@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from model import checkpoint, dataset, preprocess
+from model import checkpoint, preprocess
 from model.backbone import RESOLUTION, build_efficientnet_lite, checkpoint_path
+from model_api import dataset
 
 # ImageNet-1k indices of road vehicles and their parts (from the standard class list).
 VEHICLES = {

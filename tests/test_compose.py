@@ -33,7 +33,7 @@ from google.protobuf import (
     wrappers_pb2,
 )
 
-from tests.servers import REPO, free_port, stop
+from devtools.servers import REPO, free_port, stop
 
 NGINX = "/usr/sbin/nginx"
 PROXY_CONF = REPO / "deploy" / "nginx.conf"

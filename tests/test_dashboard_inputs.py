@@ -19,12 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dashboard import guard
-from dashboard.app import create_app
-from dashboard.settings import Settings
+from devtools.launcher import descendants
+from devtools.servers import closed_url, free_port, service
 from stack.settings import Settings as StackSettings
+from tests.callbacks import body_for, offline_app, post
 from tests.hostile import pid_listening, rss_bytes
-from tests.launcher import descendants
-from tests.servers import closed_url, free_port, service
 
 SOCKET_TIMEOUT_S = 3  # gunicorn_conf's bound on a silent client, short for the test
 SID = "0123456789abcdef" * 2
@@ -48,30 +47,6 @@ def dash_url(tmp_path_factory) -> Iterator[str]:
 def callbacks(dash_url: str) -> list[dict]:
     with urllib.request.urlopen(dash_url + "/_dash-dependencies", timeout=10) as r:
         return json.load(r)
-
-
-def post(url: str, body: bytes, content_type: str = "application/json",
-         timeout: float = 10) -> tuple[int, str, bytes]:
-    request = urllib.request.Request(url + guard.CALLBACK_PATH, data=body, method="POST",
-                                     headers={"Content-Type": content_type})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as r:
-            return r.status, r.headers.get("Content-Type", ""), r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers.get("Content-Type", ""), e.read()
-
-
-def valid_body(callback: dict, values: dict[str, object]) -> dict:
-    """The body the page would send for ``callback``, with ``values`` by "id.property"."""
-    def deps(items: list[dict]) -> list[dict]:
-        return [{**d, "value": values.get(f"{d['id']}.{d['property']}")} for d in items]
-
-    outputs = [{"id": o.split(".")[0], "property": o.split(".")[1]}
-               for o in callback["output"].strip(".").split("...")]
-    return {"output": callback["output"],
-            "outputs": outputs if callback["output"].startswith("..") else outputs[0],
-            "inputs": deps(callback["inputs"]), "state": deps(callback["state"]),
-            "changedPropIds": [f"{d['id']}.{d['property']}" for d in callback["inputs"]]}
 
 
 def raw(url: str, data: bytes, wait: float = 30) -> tuple[bytes, float]:
@@ -98,9 +73,7 @@ def assert_json_4xx(status: int, content_type: str, body: bytes) -> dict:
 
 def test_every_value_a_callback_reads_has_a_declared_type(tmp_path):
     """A new callback must say what its inputs may hold, or every request to it is a 400."""
-    app = create_app(Settings(model_url=closed_url(), explainer_url=closed_url(),
-                              image_server_url=closed_url(), store_dir=tmp_path,
-                              database_url=f"sqlite:///{tmp_path}/stats.sqlite3"))
+    app = offline_app(tmp_path, store_url="", store_dir=tmp_path)
     for callback in app.callback_map.values():
         for dependency in callback["inputs"] + callback["state"]:
             assert guard.prop_check(dependency["id"], dependency["property"]), dependency
@@ -108,11 +81,11 @@ def test_every_value_a_callback_reads_has_a_declared_type(tmp_path):
 
 def test_a_valid_visit_is_answered_and_a_forged_session_is_refused(dash_url, callbacks):
     show = next(c for c in callbacks if c["inputs"][0]["id"] == "url")
-    status, _, body = post(dash_url, json.dumps(valid_body(
+    status, _, body = post(dash_url, json.dumps(body_for(
         show, {"url.pathname": "/", "session.data": SID})).encode())
     assert status == 200 and b'"play-easy"' in body
     for forged in (None, "", "x" * 31, SID.upper(), SID + "0", ["a"], {"a": 1}, 7):
-        answer = assert_json_4xx(*post(dash_url, json.dumps(valid_body(
+        answer = assert_json_4xx(*post(dash_url, json.dumps(body_for(
             show, {"url.pathname": "/", "session.data": forged})).encode()))
         assert answer == {"error": "invalid value for session.data", "reset": "session"}
 
@@ -146,7 +119,7 @@ def test_fuzzed_callbacks_never_get_a_server_error(dash_url, callbacks, data):
     callback = data.draw(st.sampled_from(callbacks))
     names = [f"{d['id']}.{d['property']}" for d in callback["inputs"] + callback["state"]]
     values = {name: data.draw(json_values, label=name) for name in names}
-    body = valid_body(callback, values)
+    body = body_for(callback, values)
     if data.draw(st.booleans(), label="mangle"):
         key = data.draw(st.sampled_from(sorted(body)), label="key")
         if data.draw(st.booleans(), label="drop"):
@@ -165,7 +138,7 @@ def test_huge_session_ids_are_refused_without_growing_the_dashboard(dash_url, ca
     [worker] = descendants(pid_listening(dash_url))  # gunicorn's master has one worker
     before = rss_bytes(worker)
     show = next(c for c in callbacks if c["inputs"][0]["id"] == "url")
-    huge = json.dumps(valid_body(show, {"url.pathname": "/", "session.data": "a" * 20_000_000}))
+    huge = json.dumps(body_for(show, {"url.pathname": "/", "session.data": "a" * 20_000_000}))
     head = (f"POST {guard.CALLBACK_PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
             f"\r\nContent-Length: {len(huge)}\r\n\r\n").encode()
     for _ in range(10):

@@ -5,7 +5,7 @@ from collections import Counter
 
 import pytest
 
-from model import dataset
+from model_api import dataset
 from tests.conftest import COMMITTED_VERSION
 
 

@@ -20,10 +20,11 @@ import pytest
 import tensorflow as tf
 
 from common.images import NotAnImage
+from devtools.servers import closed_url, explainer, free_port, start, stop
 from explainer import overlay
 from explainer.explain import Explanation, explain
 from explainer.settings import Settings
-from model.client import GradCam, ModelClient
+from model_api.client import GradCam, ModelClient
 from tests.conftest import photo_bytes
 from tests.hostile import (
     huge_jpeg,
@@ -32,7 +33,6 @@ from tests.hostile import (
     raw_request,
     rss_bytes,
 )
-from tests.servers import closed_url, explainer, free_port, start, stop
 
 N_PHOTOS = 8
 NOT_AN_IMAGE = "not a decodable image"

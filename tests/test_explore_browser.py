@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from model.client import MODEL_NAME, predict_body
+from devtools.servers import dashboard
+from model_api.client import MODEL_NAME, predict_body
 from tests.look import problems
-from tests.servers import dashboard
 from tests.test_game_browser import (  # noqa: F401 - fixtures, used by name
     HUES,
     KINDS,
@@ -59,7 +59,7 @@ def explore_url(model_server_url: str, explainer_url: str,
 
 
 def model_answers(model_url: str, photos: list[bytes]) -> list[list[str]]:
-    """The model server's own top 5 for each photo (its ``:predict``, as ``model.client``
+    """The model server's own top 5 for each photo (its ``:predict``, as ``model_api.client``
     asks it; plain urllib: Playwright's loop runs in this thread)."""
     request = urllib.request.Request(
         f"{model_url}/v1/models/{MODEL_NAME}:predict", method="POST",

@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from model import dataset, preprocess
+from model import preprocess
 from model.classifier import build_classifier
-from model.contract import MODEL_NAME, TOP_K, WARMUP_FILE
 from model.export import export, load_trained, synthetic_photo
+from model_api import dataset
+from model_api.contract import MODEL_NAME, TOP_K, WARMUP_FILE
 from tests.conftest import COMMITTED_VERSION, photo_bytes
 
 NUM_CLASSES = 196

@@ -15,7 +15,7 @@ import re
 import signal
 import time
 
-from tests.launcher import descendants, launched
+from devtools.launcher import descendants, launched
 from tests.test_game_browser import (  # noqa: F401 - fixtures, used by name
     ROUNDS,
     TIMEOUT_MS,

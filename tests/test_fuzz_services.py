@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from tensorflow.core.framework.tensor_pb2 import TensorProto
 from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
+from devtools.servers import explainer, free_port, model_server, service
 from tests.hostile import raw_request
-from tests.servers import explainer, free_port, model_server, service
 
 MODEL = "/v1/models/car_classifier"
 SERVER = "beat-the-ai"

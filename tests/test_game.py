@@ -17,6 +17,7 @@ from dashboard.game import (
     points,
     route,
 )
+from tests.callbacks import offline_app
 
 M3 = Car("BMW M3 Coupe 2012", "BMW", "M3 Coupe", 2012)
 X5 = Car("BMW X5 SUV 2007", "BMW", "X5 SUV", 2007)
@@ -126,13 +127,7 @@ def test_every_page_builds_in_every_state(language):
 
 
 def test_the_dashboard_logs_each_request_with_its_latency(caplog, tmp_path):
-    from dashboard.app import create_app
-    from dashboard.settings import Settings
-    from tests.servers import closed_url
-
-    app = create_app(Settings(model_url=closed_url(), explainer_url=closed_url(),
-                              image_server_url=closed_url(), ready_games=0, store_url="memory:",
-                              database_url=f"sqlite:///{tmp_path}/stats.sqlite3"))
+    app = offline_app(tmp_path)
     with caplog.at_level("INFO", logger="dashboard.access"):
         response = app.server.test_client().get("/health")
     assert response.status_code == 200 and response.json["status"] == "ok"

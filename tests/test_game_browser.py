@@ -24,7 +24,7 @@ import pytest
 from dashboard.components import TITLE
 from dashboard.i18n import _, use
 from dashboard.pages.home import MISSING
-from tests.servers import closed_url, dashboard, free_port, model_server, service
+from devtools.servers import closed_url, dashboard, free_port, model_server, service
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect

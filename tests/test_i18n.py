@@ -15,7 +15,7 @@ from babel.messages.pofile import read_po
 from dashboard import i18n
 from dashboard.i18n import CATALOGS, LANGUAGES, SOURCE, _, ngettext, use
 from dashboard.settings import Settings
-from tests.servers import closed_url
+from tests.callbacks import offline_app
 
 REPO = Path(__file__).resolve().parent.parent
 PLACEHOLDER = re.compile(r"\{[a-z_]*\}")
@@ -98,12 +98,7 @@ def test_the_browser_preference_picks_a_language_we_speak(accepted, expected):
 # ---- the language a visitor starts in, through the real app --------------------------------
 
 def client(tmp_path: Path, **settings):
-    from dashboard.app import create_app
-
-    app = create_app(Settings(model_url=closed_url(), explainer_url=closed_url(),
-                              image_server_url=closed_url(), ready_games=0, store_url="memory:",
-                              database_url=f"sqlite:///{tmp_path}/stats.sqlite3", **settings))
-    return app.server.test_client()
+    return offline_app(tmp_path, **settings).server.test_client()
 
 
 def html_lang(response) -> str:

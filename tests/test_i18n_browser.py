@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 
 from dashboard.i18n import catalog_path
-from tests.servers import dashboard
+from devtools.servers import dashboard
 from tests.test_game_browser import browser, pool, tab  # noqa: F401 (fixtures)
 
 ROUNDS = 2

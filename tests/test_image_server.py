@@ -19,12 +19,12 @@ from pathlib import Path
 
 import pytest
 
+from devtools.servers import REPO, free_port, image_server, start, stop
 from image_server import pool, text_scan
-from model import dataset
-from model.contract import METRICS_FILE, SPLIT_ASSET
+from model_api import dataset
+from model_api.contract import METRICS_FILE, SPLIT_ASSET
 from tests.conftest import COMMITTED_VERSION
 from tests.hostile import listen_addresses, raw_request
-from tests.servers import REPO, free_port, image_server, start, stop
 
 PHOTO_CACHE = "public, max-age=86400, immutable"
 NGINX_MIME_TYPES = Path("/etc/nginx/mime.types")

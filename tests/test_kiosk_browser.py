@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import dashboard
+from devtools.servers import dashboard
 from tests.test_game_browser import (  # noqa: F401 - fixtures, used by name
     ROUNDS,
     Visitor,

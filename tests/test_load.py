@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.load import run_locust
-from tests.servers import closed_url, dashboard
+from devtools.servers import closed_url, dashboard
 
 THINK = "0.05,0.15"  # seconds: whole games in a few seconds
 GAME = {"home": 1, "lets_play": 1, "guess": 5, "result→next": 4, "finish": 1}

@@ -15,10 +15,10 @@ from collections.abc import Iterator
 import pytest
 
 from dashboard.i18n import decimal, percent, use
-from model.contract import METRICS_FILE
+from devtools.servers import dashboard
+from model_api.contract import METRICS_FILE
 from tests.conftest import COMMITTED_VERSION
 from tests.look import problems
-from tests.servers import dashboard
 from tests.test_game_browser import (  # noqa: F401 - fixtures, used by name
     browser,
     expect,

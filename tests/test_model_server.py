@@ -23,14 +23,14 @@ from tensorflow.core.framework.tensor_pb2 import TensorProto
 from tensorflow.core.framework.types_pb2 import DT_FLOAT, DT_INVALID, DT_STRING
 from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
-from model.client import ModelClient, ModelError
+from devtools.servers import free_port, start, stop
 from model.serving.grpc_service import to_array
 from model.serving.limits import Limits
 from model.serving.servable import UNDECODABLE, ServingError, TensorInfo
 from model.serving.settings import Settings
+from model_api.client import ModelClient, ModelError
 from tests.conftest import photo_bytes
 from tests.hostile import huge_jpeg, one_bit_bmp, raw_request, rss_bytes
-from tests.servers import free_port, start, stop
 
 MODEL = "/v1/models/car_classifier"
 

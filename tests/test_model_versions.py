@@ -19,8 +19,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from devtools.servers import model_server
 from tests.conftest import COMMITTED_VERSION, photo_bytes
-from tests.servers import model_server
 
 MODEL = "/v1/models/car_classifier"
 SWITCH_WITHIN_S = 10  # issue 10: "served within 10 s without a restart"

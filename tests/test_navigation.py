@@ -6,24 +6,12 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
-from dashboard.settings import Settings
-from tests.servers import closed_url
-from tests.test_wall import call
+from tests.callbacks import call, offline_app
 
 SESSION = "0123456789abcdef0123456789abcdef"
-
-
-def app(tmp_path: Path, **settings):
-    from dashboard.app import create_app
-
-    return create_app(Settings(model_url=closed_url(), explainer_url=closed_url(),
-                               image_server_url=closed_url(), ready_games=0,
-                               store_url="memory:",
-                               database_url=f"sqlite:///{tmp_path}/stats.sqlite3", **settings))
 
 
 def visit(dash_app, path: str) -> dict:
@@ -43,7 +31,7 @@ def links(response: dict) -> list[str]:
 def test_the_menu_outside_a_game_and_none_in_kiosk_mode(tmp_path, kiosk):
     from dashboard.app import PAGES
 
-    dash_app = app(tmp_path, kiosk=kiosk)
+    dash_app = offline_app(tmp_path, kiosk=kiosk)
     home = visit(dash_app, "/")
     menu = [page.PATH for page in PAGES if hasattr(page, "MENU")]
     assert {"/", "/upload", "/explore", "/stats"} <= set(menu)
@@ -56,6 +44,6 @@ def test_the_menu_outside_a_game_and_none_in_kiosk_mode(tmp_path, kiosk):
 
 
 def test_a_page_this_app_does_not_serve_shows_the_start_page(tmp_path):
-    response = visit(app(tmp_path, kiosk=True), "/upload")
+    response = visit(offline_app(tmp_path, kiosk=True), "/upload")
     assert response["url"]["pathname"] == "/"
     assert '"id": "play"' in json.dumps(response["page"])

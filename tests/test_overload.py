@@ -8,7 +8,7 @@ import http.client
 import json
 import sys
 
-from tests.servers import free_port, service
+from devtools.servers import free_port, service
 
 
 def get(port: int, path: str) -> tuple[int, dict[str, str], bytes]:

@@ -7,10 +7,10 @@ import random
 import aiohttp
 import pytest
 
-from dashboard.clients import ExplainerClient, ImageServerClient, PoolPhoto, ServiceError
-from dashboard.prepare import Services, fetch_photos, prepare_game
-from model.client import ModelClient, ModelError
-from tests.servers import free_port
+from dashboard.clients import ExplainerClient, ImageServerClient, PoolPhoto, ServiceError, Services
+from dashboard.prepare import fetch_photos, prepare_game
+from devtools.servers import free_port
+from model_api.client import ModelClient, ModelError
 
 
 @pytest.fixture

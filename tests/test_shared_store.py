@@ -28,8 +28,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from devtools.servers import dashboard, free_port, stop
 from tests.redis_server import Server, started
-from tests.servers import dashboard, free_port, stop
 from tests.test_game_browser import (  # noqa: F401 - fixtures, used by name
     PhotoPool,
     Visitor,

@@ -1,6 +1,6 @@
 """``python -m stack``: the whole game from one command, self-healing, and nothing left after it.
 
-The launcher runs for real (``tests/launcher.py``): every service under supervisord, the
+The launcher runs for real (``devtools/launcher.py``): every service under supervisord, the
 dashboard under gunicorn, on free loopback ports set through ``PLAY_*``. One launcher serves
 the fault-injection tests in turn (a model server start costs 15-20 s on two cores), so they
 run in file order and the last one stops it; a second launcher, with a service that cannot
@@ -27,11 +27,11 @@ from supervisor.options import ServerOptions
 from dashboard.game import Game
 from dashboard.settings import Settings as DashboardSettings
 from dashboard.store import open_store
+from devtools.launcher import SERVICES, alive, descendants, free_ports, launched
+from devtools.servers import REPO
 from stack.services import Service, services
 from stack.settings import Settings
 from stack.supervisord import Layout, config
-from tests.launcher import SERVICES, alive, descendants, free_ports, launched
-from tests.servers import REPO
 
 RESTART_S = 30  # the issue's bound for a killed service to answer again
 

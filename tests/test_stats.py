@@ -18,17 +18,9 @@ from flask import Flask
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
-from dashboard.stats import (
-    Base,
-    CarMisses,
-    GameRecord,
-    RoundRecord,
-    TopEntry,
-    alembic_config,
-    api,
-    make_engine,
-    open_stats,
-)
+from dashboard.stats import CarMisses, GameRecord, RoundRecord, TopEntry, api, open_stats
+from dashboard.stats.database import alembic_config, make_engine
+from dashboard.stats.schema import Base
 from tests.postgres import postgres  # noqa: F401 - a fixture, used by name
 
 SPAWN = multiprocessing.get_context("spawn")  # a fresh interpreter, as a gunicorn worker is

@@ -20,9 +20,9 @@ import signal
 import urllib.request
 from pathlib import Path
 
+from devtools.launcher import alive, descendants, launched
+from devtools.servers import dashboard
 from tests.hostile import pid_listening
-from tests.launcher import alive, descendants, launched
-from tests.servers import dashboard
 from tests.test_game_browser import (  # noqa: F401 - fixtures, used by name
     PhotoPool,
     Visitor,

@@ -13,8 +13,8 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from image_server import pool, text_scan
-from model import dataset
-from model.contract import CLASSES_ASSET, SPLIT_ASSET
+from model_api import dataset
+from model_api.contract import CLASSES_ASSET, SPLIT_ASSET
 from tests.conftest import COMMITTED_VERSION
 
 SANTA_FE = dataset.CarClass(1, "Hyundai Santa Fe SUV 2012", "Hyundai", "Santa Fe SUV", 2012)

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from model import dataset
+from model_api import dataset
 
 CLASS_IDS = (14, 3)  # two classes, five photos each
 

@@ -28,8 +28,8 @@ from tensorflow_serving.apis import (
     regression_pb2,
 )
 
+from devtools.servers import free_port, start, stop
 from tests.conftest import COMMITTED_VERSION, photo_bytes
-from tests.servers import free_port, start, stop
 
 MODEL = "car_classifier"
 StatusCode = grpc.StatusCode

@@ -21,9 +21,9 @@ from pydantic import ValidationError
 from tensorflow.core.protobuf import saved_model_pb2
 from tensorflow_serving.apis import get_model_metadata_pb2
 
+from devtools.servers import model_server
 from model.serving.settings import Settings
 from tests.conftest import COMMITTED_VERSION, photo_bytes
-from tests.servers import model_server
 
 MODEL = "/v1/models/car_classifier"
 TIMEOUT_MS = 2000

@@ -23,10 +23,10 @@ from dashboard.i18n import _
 from dashboard.pages import upload
 from dashboard.settings import Settings
 from dashboard.stats import open_stats
-from model.contract import DEFAULT_EXPORT_DIR
-from model.dataset import read_classes
+from devtools.servers import dashboard
+from model_api.contract import DEFAULT_EXPORT_DIR
+from model_api.dataset import read_classes
 from tests.look import problems
-from tests.servers import dashboard
 from tests.test_game_browser import (  # noqa: F401 - fixtures, used by name
     CHROMIUM,
     Visitor,

@@ -17,7 +17,9 @@ from sqlalchemy import create_engine
 
 from dashboard import guard, initials
 from dashboard.pages import wall
+from dashboard.scoreboard import Scoreboard
 from dashboard.stats import GameRecord, RoundRecord, Stats, open_stats
+from tests.callbacks import call, offline_app
 
 DAY0, DAY1 = date(2026, 5, 3), date(2026, 5, 4)
 M3, X5, R8 = "BMW M3 Coupe 2012", "BMW X5 SUV 2007", "Audi R8 Coupe 2012"
@@ -157,28 +159,9 @@ def test_a_failing_database_keeps_the_wall_as_it_is(broken: Stats):
 # ---- the callbacks, through the guard and Dash -----------------------------------------------
 
 @pytest.fixture
-def app(filled: Stats) -> dash.Dash:
-    app = dash.Dash(__name__, suppress_callback_exceptions=True)
-    app.layout = dash.html.Div([wall.layout(filled), initials.component(GAMES[0].id)])
-    wall.register(app, filled)
-    initials.register(app, filled)
-    guard.install(app, max_body_bytes=64 * 1024)
-    return app
-
-
-def call(app: dash.Dash, output: str, values: dict[str, Any]) -> tuple[int, Any]:
-    """POST the body a page sends for the callback with ``output``; ``values`` by "id.prop"."""
-    key = next(k for k in app.callback_map if output in k)
-    registered = app.callback_map[key]
-
-    def deps(items: list[dict]) -> list[dict]:
-        return [{**d, "value": values.get(f"{d['id']}.{d['property']}")} for d in items]
-    outputs = [{"id": i, "property": p} for i, p in guard._outputs(key)]
-    body = {"output": key, "outputs": outputs if key.startswith("..") else outputs[0],
-            "inputs": deps(registered["inputs"]), "state": deps(registered["state"]),
-            "changedPropIds": [f"{d['id']}.{d['property']}" for d in registered["inputs"]]}
-    response = app.server.test_client().post(guard.CALLBACK_PATH, json=body)
-    return response.status_code, (json.loads(response.data) if response.data else None)
+def app(filled: Stats, tmp_path: Path) -> dash.Dash:
+    """The real dashboard on the statistics ``filled`` wrote (the same SQLite file)."""
+    return offline_app(tmp_path)
 
 
 def test_every_prop_the_callbacks_read_has_a_declared_type(app: dash.Dash):
@@ -247,8 +230,9 @@ def test_a_forged_game_id_is_refused_before_the_callback(app: dash.Dash, game_id
 
 
 def test_saving_survives_a_failing_database(broken: Stats):
-    assert initials.save(broken, GAMES[0].id, "ABC") == (initials.UNAVAILABLE, "warning", False)
-    assert initials.save(broken, "not a game id", "ABC") == (initials.UNKNOWN, "warning", True)
+    board = Scoreboard(broken)
+    assert initials.save(board, GAMES[0].id, "ABC") == (initials.UNAVAILABLE, "warning", False)
+    assert initials.save(board, "not a game id", "ABC") == (initials.UNKNOWN, "warning", True)
 
 
 def test_the_picker_starts_at_aaa_with_the_game_id():

@@ -29,7 +29,7 @@ from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from stack.health import answers
+from stack.health import is_up
 from stack.services import services
 from stack.settings import Settings
 from stack.supervisord import Layout, rpc
@@ -156,7 +156,7 @@ class Stack:
         """Seconds (from ``since``, a ``time.monotonic()``, or now) until ``service`` answers
         its health URL; AssertionError after ``timeout`` s."""
         since = time.monotonic() if since is None else since
-        while not answers(self.health[service], timeout=1):
+        while not is_up(self.health[service], timeout=1):
             if time.monotonic() - since > timeout:
                 raise AssertionError(f"{service} did not answer within {timeout:g} s\n"
                                      f"{self.report()}")

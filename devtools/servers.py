@@ -3,7 +3,7 @@
 Each runs as ``python -m stack`` would run it (same interpreter, same commands), as a child
 of the test: its own process group (a hung one is killed with what it started), its log on
 stderr, and dead with the test run if that is killed (PR_SET_PDEATHSIG). The whole launcher,
-under supervisord, is ``tests/launcher.py``.
+under supervisord, is ``devtools/launcher.py``.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from common.process import die_with_parent
-from stack.health import answers
+from stack.health import is_up
 from stack.services import python_module
 from stack.settings import Settings as StackSettings
 
@@ -37,7 +37,7 @@ def free_port(host: str = "127.0.0.1") -> int:
 def wait_http(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
     """Poll ``url`` until it answers 200; fail early, with its exit code, if the process died."""
     deadline = time.monotonic() + timeout
-    while not answers(url):
+    while not is_up(url):
         if proc.poll() is not None:
             raise RuntimeError(f"{proc.args} exited with code {proc.returncode}")
         if time.monotonic() > deadline:
@@ -132,7 +132,7 @@ def dashboard(model_url: str, explainer_url: str, image_server_url: str,
            "DASHBOARD_DATABASE_URL": env.pop("DASHBOARD_DATABASE_URL", None)
            or f"sqlite:///{tempfile.mkdtemp()}/stats.sqlite3",
            # No answers kept from before, and no warm-up of the whole pool eating the CPU
-           # other tests measure on, unless a test asks (tests/test_answers.py does).
+           # other tests measure on, unless a test asks (tests/test_output_cache.py does).
            "DASHBOARD_ANSWER_CACHE_DIR": tempfile.mkdtemp(),
            "DASHBOARD_WARM_ANSWERS": "0",
            **env}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from model.contract import MODEL_NAME
+from model_api.contract import MODEL_NAME
 
 
 class ModelError(Exception):

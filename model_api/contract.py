@@ -1,7 +1,7 @@
 """Facts of the served model that other services rely on, importable without TensorFlow."""
 from __future__ import annotations
 
-from model.dataset import REPO_ROOT
+from model_api.dataset import REPO_ROOT
 
 MODEL_NAME = "car_classifier"
 DEFAULT_EXPORT_DIR = REPO_ROOT / "model" / "export" / MODEL_NAME

@@ -1,0 +1,1 @@
+"""Alembic migrations of the statistics database (configured in code by dashboard.stats)."""
