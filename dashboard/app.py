@@ -11,7 +11,7 @@ import dash
 import flask
 
 from common.logs import setup_logging
-from dashboard import guard, initials, navigation
+from dashboard import guard, navigation
 from dashboard.components import TITLE, shell
 from dashboard.i18n import LANGUAGES, N_, _, negotiate, use
 from dashboard.navigation import Navigator, asked_language
@@ -34,7 +34,8 @@ from dashboard.settings import Settings
 from dashboard.stats import api, open_stats
 
 log = logging.getLogger("dashboard.access")
-# Each has a PATH and a view; those with a MENU label are in the header's menu, in this order.
+# Each has a PATH, a view and its callbacks' register(app, nav); those with a MENU label are in
+# the header's menu, in this order.
 PAGES = (home, attempt, result, finish, attract, upload, explore, model_card, wall)
 KIOSK_PAGES = (home, attempt, result, finish, attract, wall)  # the wall: a second screen
 
@@ -131,23 +132,20 @@ def create_app(settings: Settings) -> dash.Dash:
     menu = [] if settings.kiosk else [(page.PATH, page.MENU) for page in pages
                                       if hasattr(page, "MENU")]
     nav = Navigator(runtime, scoreboard, {page.PATH: page.view for page in pages}, menu)
-    navigation.register(app, nav)
-    for page in pages:
-        if hasattr(page, "register"):
-            page.register(app, nav)
-    waiting.register(app, nav)
-    wall.register(app, stats)
-    initials.register(app, stats)
+    # Each once: the URL callback and the buttons, every page served, and the waiting
+    # screens (shown on any path while a game is prepared or a page's data is late).
+    for module in (navigation, *pages, waiting):
+        module.register(app, nav)
     app.server.register_blueprint(api(stats))
 
     @app.server.get("/health")
     def health() -> flask.Response:
         """Answers from memory, never from a service: a hung back-end cannot slow it."""
-        return flask.jsonify(status="ok", ready_games=runtime.ready_games(),
-                             kept_answers=runtime.kept_answers(),
-                             pool_photos=runtime.pool_size(),
-                             store_ok=runtime.health.store,
-                             missing=runtime.health.missing())
+        health = runtime.health.current
+        return flask.jsonify(status="ok", ready_games=runtime.games.ready_count(),
+                             kept_answers=runtime.outputs.count(),
+                             pool_photos=runtime.catalog.size(),
+                             store_ok=health.store, missing=health.missing())
 
     @app.server.post("/api/abandon")
     def abandon() -> flask.Response:

@@ -1,4 +1,5 @@
-"""aiohttp clients of the image server and the explainer (the model's is ``model.client``).
+"""aiohttp clients of the image server and the explainer (the model's is ``model_api.client``),
+and ``Services``, the three together as the dashboard's loop uses them.
 
 All share one ``aiohttp.ClientSession`` per event loop and put a timeout on every call.
 """
@@ -13,10 +14,16 @@ from dataclasses import dataclass
 import aiohttp
 
 from dashboard.game import Car
+from dashboard.settings import Settings
+from model_api.client import ModelClient, ModelError
 
 
 class ServiceError(Exception):
     """A service failed, answered an error or was too slow."""
+
+
+# What a call to the back-ends raises when it cannot be answered now.
+NOT_READY = (ModelError, ServiceError, TimeoutError)
 
 
 @dataclass(frozen=True)
@@ -60,7 +67,7 @@ class ModelCard:
     mistakes: list[Mistake]
 
 
-async def answers(session: aiohttp.ClientSession, url: str, timeout: float) -> bool:
+async def is_up(session: aiohttp.ClientSession, url: str, timeout: float) -> bool:
     """Does ``url`` answer 200 within ``timeout``? (A health check: never raises.)"""
     try:
         async with session.get(url, timeout=aiohttp.ClientTimeout(total=timeout)) as r:
@@ -85,7 +92,7 @@ class ImageServerClient:
         return response
 
     async def alive(self, timeout: float) -> bool:
-        return await answers(self.session, self.base_url + "/health", timeout)
+        return await is_up(self.session, self.base_url + "/health", timeout)
 
     async def manifest(self) -> Manifest:
         async with await self._get("/manifest.json") as r:
@@ -141,7 +148,7 @@ class ExplainerClient:
         self.timeout = aiohttp.ClientTimeout(total=timeout)
 
     async def alive(self, timeout: float) -> bool:
-        return await answers(self.session, self.base_url + "/health", timeout)
+        return await is_up(self.session, self.base_url + "/health", timeout)
 
     async def draw(self, photos: Sequence[bytes],
                    heatmaps: Sequence[list[list[float]]]) -> list[bytes | None]:
@@ -158,3 +165,18 @@ class ExplainerClient:
             raise ServiceError(f"explainer unavailable: {exc!r}") from exc
         return [base64.b64decode(row["overlay"]["b64"]) if "overlay" in row else None
                 for row in rows]
+
+
+@dataclass(frozen=True)
+class Services:
+    images: ImageServerClient
+    model: ModelClient
+    explainer: ExplainerClient
+
+    @classmethod
+    def connect(cls, session: aiohttp.ClientSession, settings: Settings) -> Services:
+        """The three clients over ``session``, at the addresses ``settings`` give."""
+        timeout = settings.request_timeout
+        return cls(ImageServerClient(session, settings.image_server_url, timeout),
+                   ModelClient(session, settings.model_url, timeout=timeout),
+                   ExplainerClient(session, settings.explainer_url, timeout))

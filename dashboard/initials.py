@@ -14,11 +14,10 @@ import string
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
-from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.guard import is_game_id
 from dashboard.i18n import N_, _, in_language
-from dashboard.stats import Stats
+from dashboard.scoreboard import Scoreboard
 
 log = logging.getLogger(__name__)
 LETTERS = string.ascii_uppercase
@@ -38,15 +37,13 @@ def initials_of(clicks: list[int | None]) -> str:
     return "".join(letter(clicks[2 * i], clicks[2 * i + 1]) for i in SLOTS)
 
 
-def save(stats: Stats, game_id: object, initials: str) -> tuple[str, str, bool]:
+def save(scoreboard: Scoreboard, game_id: object, initials: str) -> tuple[str, str, bool]:
     """Put ``initials`` on the game: (message, alert colour, whether saving is done), the
     message in the visitor's language."""
     if not is_game_id(game_id):
         return _(UNKNOWN), "warning", True
-    try:
-        stored = stats.set_initials(game_id, initials)
-    except SQLAlchemyError:
-        log.warning("initials not saved", extra={"game": game_id})
+    stored = scoreboard.set_initials(game_id, initials)
+    if stored is None:
         return _(UNAVAILABLE), "warning", False
     if not stored:
         return _(UNKNOWN), "warning", True
@@ -80,7 +77,7 @@ def component(game_id: str) -> html.Div:
 CLICKS = [(f"initials-{way}-{i}", "n_clicks") for i in SLOTS for way in ("up", "down")]
 
 
-def register(app: Dash, stats: Stats) -> None:
+def register(app: Dash, scoreboard: Scoreboard) -> None:
     """Each slot follows its buttons; "Save" stores the three letters."""
     for i in SLOTS:
         @app.callback(Output(f"initials-letter-{i}", "children"),
@@ -99,5 +96,5 @@ def register(app: Dash, stats: Stats) -> None:
         if not clicks:
             raise PreventUpdate
         *counts, game_id = values
-        message, colour, done = save(stats, game_id, initials_of(counts))
+        message, colour, done = save(scoreboard, game_id, initials_of(counts))
         return dbc.Alert(message, color=colour, className="mb-0"), done

@@ -16,10 +16,17 @@ from dash import Dash, Input, Output, State, clientside_callback, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import components
+from dashboard.catalog import Catalog
+from dashboard.feeds.explore import ExploreFeed
+from dashboard.feeds.model_card import ModelCardFeed
+from dashboard.feeds.upload import UploadFeed
 from dashboard.game import ATTEMPT, ATTRACT, EASY, EXPERT, GAME_PAGES, HOME, Game, route
+from dashboard.game_pool import GamePool
+from dashboard.health import HealthWatcher
 from dashboard.i18n import LANGUAGES, in_language, use
 from dashboard.runtime import Runtime
 from dashboard.scoreboard import Scoreboard
+from dashboard.store import GameStore
 
 URL = Output("url", "pathname", allow_duplicate=True)
 PAGE = Output("page", "children", allow_duplicate=True)
@@ -32,16 +39,24 @@ SESSION = State("session", "data")
 
 
 class Navigator:
-    """Renders the page a session's game allows. ``pages`` maps each path this app serves to
-    its view (a path it does not serve, like the explorer's in kiosk mode, shows the start
-    page); ``menu`` is the header's (path, label) links outside a game."""
+    """Renders the page a session's game allows, and hands every page (its ``view`` and its
+    ``register``) the pieces it works with, by name: the game store, the back-ends' health,
+    the game pool, the catalog of cars, the scoreboard (the statistics) and the per-page
+    feeds. ``pages`` maps each path this app serves to its view (a path it does not serve,
+    like the explorer's in kiosk mode, shows the start page); ``menu`` is the header's
+    (path, label) links outside a game."""
 
     def __init__(self, runtime: Runtime, scoreboard: Scoreboard,
                  pages: dict[str, Callable[[Navigator, Game | None], Any]],
                  menu: list[tuple[str, str]]) -> None:
-        self.runtime = runtime
+        self.store: GameStore = runtime.store
+        self.health: HealthWatcher = runtime.health
+        self.games: GamePool = runtime.games
+        self.catalog: Catalog = runtime.catalog
+        self.upload: UploadFeed = runtime.upload
+        self.explore: ExploreFeed = runtime.explore
+        self.model_card: ModelCardFeed = runtime.model_card
         self.scoreboard = scoreboard
-        self.store = runtime.store
         self.pages = pages
         self.menu = menu
 
@@ -68,7 +83,7 @@ class Navigator:
         """A new game for the session in ``mode``: its first round, or "preparing…" until one
         is ready. The game it had is given up (counted as abandoned if it was under way)."""
         self.scoreboard.abandon(self.store, session_id)
-        if self.runtime.take_game(session_id, mode) is None:
+        if self.games.take_game(session_id, mode) is None:
             return components.preparing(mode), components.header(None), no_update, no_update
         return self.render(session_id, ATTEMPT)
 

@@ -1,7 +1,7 @@
 """Prepare a game: draw the photos, download them concurrently, then one batched
 ``:predict`` call for the AI's guesses and where it looked, and one batched ``/explain`` call
 to draw the overlays; one event loop, one aiohttp session, a timeout on every call. Photos the
-model has answered before (under the version now serving) come from ``dashboard.answers``
+model has answered before (under the version now serving) come from ``dashboard.output_cache``
 instead, with no call at all.
 
 The model's ``gradcam`` signature returns the top-5 and the heatmap from one forward pass, and
@@ -16,19 +16,19 @@ import logging
 import random
 from dataclasses import dataclass
 
-from dashboard.answers import Answer, Versioned
-from dashboard.clients import ExplainerClient, ImageServerClient, Manifest, PoolPhoto, ServiceError
+from dashboard.clients import (
+    ExplainerClient,
+    ImageServerClient,
+    Manifest,
+    PoolPhoto,
+    ServiceError,
+    Services,
+)
 from dashboard.game import Game, Round, choices
-from model.client import ModelClient, Prediction
+from dashboard.output_cache import CachedOutput, VersionOutputs
+from model_api.client import GradCam, Prediction
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Services:
-    images: ImageServerClient
-    model: ModelClient
-    explainer: ExplainerClient
 
 
 async def fetch_photos(images: ImageServerClient, candidates: list[PoolPhoto],
@@ -62,7 +62,7 @@ async def draw_or_none(explainer: ExplainerClient, photos: list[bytes],
 
 
 @dataclass(frozen=True)
-class Answered:
+class PhotoOutput:
     """A pool photo with the AI's answer; ``overlay`` is None when the explainer failed."""
     pool_photo: PoolPhoto
     photo: bytes
@@ -70,8 +70,8 @@ class Answered:
     overlay: bytes | None
 
 
-async def ask(services: Services, candidates: list[PoolPhoto], wanted: int,
-              ) -> tuple[list[Answered], bool]:
+async def run_model(services: Services, candidates: list[PoolPhoto], wanted: int,
+              ) -> tuple[list[PhotoOutput], bool]:
     """The first ``wanted`` candidates that load, answered by the model in one batch and
     drawn by the explainer in one batch; and whether they could be drawn."""
     chosen = await fetch_photos(services.images, candidates, wanted)
@@ -79,49 +79,58 @@ async def ask(services: Services, candidates: list[PoolPhoto], wanted: int,
     cams = await services.model.gradcam(photos)
     drawn = await draw_or_none(services.explainer, photos, [c.heatmap for c in cams])
     overlays = drawn if drawn is not None else [None] * len(photos)
-    return [Answered(pool_photo, data, cam.prediction, overlay)
+    return [PhotoOutput(pool_photo, data, cam.prediction, overlay)
             for (pool_photo, data), cam, overlay in zip(chosen, cams, overlays, strict=True)
             ], drawn is not None
 
 
-async def answer(services: Services, candidates: list[PoolPhoto], wanted: int,
-                 known: Versioned | None) -> tuple[list[Answered], bool]:
-    """``ask`` for the first ``wanted`` candidates, where ``known`` has no answer for them
+async def model_outputs(services: Services, candidates: list[PoolPhoto], wanted: int,
+                 known: VersionOutputs | None) -> tuple[list[PhotoOutput], bool]:
+    """``run_model`` for the first ``wanted`` candidates, where ``known`` has no answer for them
     yet; what the model answers now (with its overlay) is kept there."""
     head = candidates[:wanted]
     found = {p.url: a for p in head if known and (a := known.get(p.url)) is not None}
-    answered = [Answered(p, a.photo, a.prediction, a.overlay)
+    answered = [PhotoOutput(p, a.photo, a.prediction, a.overlay)
                 for p in head if (a := found.get(p.url)) is not None]
     explained = True
     if len(answered) < wanted:
-        fresh, explained = await ask(services, [p for p in candidates if p.url not in found],
+        fresh, explained = await run_model(services, [p for p in candidates if p.url not in found],
                                      wanted - len(answered))
         answered += fresh
         if known is not None:
             for a in fresh:
                 if a.overlay is not None:
-                    known.put(a.pool_photo.url, Answer(a.photo, a.prediction, a.overlay))
+                    known.put(a.pool_photo.url, CachedOutput(a.photo, a.prediction, a.overlay))
     return answered, explained
 
 
+async def explain_one(services: Services, model_jpeg: bytes, preview_jpeg: bytes,
+                      ) -> tuple[GradCam, bytes | None]:
+    """One photo through the model (top 5 and heatmap), its heatmap drawn on
+    ``preview_jpeg``; the overlay is None when the explainer could not draw it."""
+    cam = (await services.model.gradcam([model_jpeg]))[0]
+    drawn = await draw_or_none(services.explainer, [preview_jpeg], [cam.heatmap])
+    return cam, drawn[0] if drawn is not None else None
+
+
 async def prepare_game(services: Services, manifest: Manifest, rounds: int,
-                       rng: random.Random, known: Versioned | None = None) -> Game:
-    """Raises ``model.client.ModelError`` when the AI cannot answer, ``ServiceError`` when
+                       rng: random.Random, known: VersionOutputs | None = None) -> Game:
+    """Raises ``model_api.client.ModelError`` when the AI cannot answer, ``ServiceError`` when
     too few photos load."""
     candidates = rng.sample(manifest.photos, len(manifest.photos))
     return await prepare_rounds(services, manifest, candidates, rounds, rng, known)
 
 
 async def prepare_rounds(services: Services, manifest: Manifest, candidates: list[PoolPhoto],
-                         rounds: int, rng: random.Random, known: Versioned | None = None,
+                         rounds: int, rng: random.Random, known: VersionOutputs | None = None,
                          ) -> Game:
     """``rounds`` of the ``candidates`` (in their order) with the AI's answers: the game's
     preparation, and the explorer's batches (pages/explore.py) drawn from one make."""
-    answered, explained = await answer(services, candidates, rounds, known)
+    answered, explained = await model_outputs(services, candidates, rounds, known)
     return game_of(manifest, answered, explained, rng)
 
 
-def game_of(manifest: Manifest, answered: list[Answered], explained: bool,
+def game_of(manifest: Manifest, answered: list[PhotoOutput], explained: bool,
             rng: random.Random) -> Game:
     """The rounds of these answered photos; a class the pool does not know is a ServiceError
     (the model and the pool disagree)."""

@@ -1,16 +1,18 @@
-"""What the statistics learn from the game: a game handed over when it ends, and the numbers
-the pages show. A statistics database that fails costs these numbers, never the game."""
+"""What the statistics learn from the game, and the numbers the pages show: the one place the
+pages write to the statistics (a game as it ends, initials, an upload's verdict), so that a
+database that fails costs these numbers, never the game."""
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import PurePosixPath
+from typing import Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.game import Game
 from dashboard.i18n import current
-from dashboard.stats import GameRecord, RoundRecord, Stats
+from dashboard.stats import Fooling, GameRecord, RoundRecord, Stats, TopEntry
 from dashboard.store import GameStore
 
 log = logging.getLogger(__name__)
@@ -36,11 +38,27 @@ def record_of(game: Game, finished: bool, now: datetime | None = None) -> GameRe
         ) for r in played))
 
 
+class WallReads(Protocol):
+    """The queries the wall reads (``pages/wall.py``), and nothing that writes."""
+
+    def totals(self, day: date | None = None) -> dict[str, int]: ...
+    def rounds(self, day: date | None = None) -> int: ...
+    def top(self, day: date | None, n: int = 10) -> list[TopEntry]: ...
+    def fooling(self, n: int = 5) -> Fooling: ...
+    def upload_verdicts(self, day: date | None = None) -> dict[str, int]: ...
+
+
 class Scoreboard:
-    """The statistics as the game uses them; every call survives a failing database."""
+    """The statistics as the game uses them; every write survives a failing database."""
 
     def __init__(self, stats: Stats) -> None:
-        self.stats = stats
+        self._stats = stats
+
+    @property
+    def reads(self) -> WallReads:
+        """The wall's queries: it handles a failing database itself (it keeps what it
+        shows)."""
+        return self._stats
 
     def finished(self, game: Game) -> None:
         self._record(game, finished=True)
@@ -55,20 +73,36 @@ class Scoreboard:
 
     def _record(self, game: Game, finished: bool) -> None:
         try:
-            self.stats.record(record_of(game, finished))
+            self._stats.record(record_of(game, finished))
         except (SQLAlchemyError, ValueError) as exc:
             log.warning("game not recorded", extra={"game": game.id, "error": str(exc)})
+
+    def set_initials(self, game_id: str, initials: str) -> bool | None:
+        """Put initials on a finished game: True if done, False if no finished game has this
+        id, None if the database failed."""
+        try:
+            return self._stats.set_initials(game_id, initials)
+        except SQLAlchemyError as exc:
+            log.warning("initials not saved", extra={"game": game_id, "error": str(exc)})
+            return None
+
+    def upload_verdict(self, upload_id: str, ai_guess: str, right: bool) -> None:
+        """/upload's "Was the AI right?", stored once per upload."""
+        try:
+            self._stats.record_upload_verdict(upload_id, ai_guess, right)
+        except (SQLAlchemyError, ValueError) as exc:
+            log.warning("upload verdict not recorded", extra={"error": str(exc)})
 
     def share_right(self, source: str) -> float | None:
         """Share of visitors who named this photo's car exactly; None: nobody yet."""
         try:
-            return self.stats.photo_share_right(photo_file(source))
+            return self._stats.photo_share_right(photo_file(source))
         except SQLAlchemyError:
             return None
 
     def beaten_today(self, points: int) -> float | None:
         """Share of today's finished games with fewer points than ``points``."""
         try:
-            return self.stats.beaten_share(points, datetime.now(UTC).date())
+            return self._stats.beaten_share(points, datetime.now(UTC).date())
         except SQLAlchemyError:
             return None

@@ -72,7 +72,7 @@ def layout(game: Game, cars: list[Car]) -> html.Div:
 
 def view(nav: Navigator, game: Game | None) -> html.Div:
     assert game is not None
-    cars = nav.runtime.cars()
+    cars = nav.catalog.cars()
     return layout(game, cars) if cars is not None else components.waiting()
 
 
@@ -86,7 +86,7 @@ def register(app: Dash, nav: Navigator) -> None:
     def models_of(make: str | None):
         if not make:
             return [], None, no_update, "pickers step-make"
-        cars = sorted((c for c in nav.runtime.cars() or [] if c.make == make),
+        cars = sorted((c for c in nav.catalog.cars() or [] if c.make == make),
                       key=lambda c: c.label)
         options = [{"label": c.label, "value": c.class_name} for c in cars]
         return options, None, model_hint(make, len(options)), "pickers step-model"
@@ -105,7 +105,7 @@ def register(app: Dash, nav: Navigator) -> None:
                   LANGUAGE, prevent_initial_call=True)
     @in_language
     def guess(clicks: int | None, class_name: str | None, index: int, session_id: str):
-        cars = {c.class_name: c for c in nav.runtime.cars() or []}
+        cars = {c.class_name: c for c in nav.catalog.cars() or []}
         if not clicks or class_name not in cars:
             raise PreventUpdate
         store.update(session_id, lambda game: game.guess(index, cars[class_name]))

@@ -46,7 +46,7 @@ def layout(rounds: list[Round]) -> html.Div:
 
 
 def view(nav: Navigator, _game: Game | None) -> html.Div:
-    return layout(nav.runtime.showcase())
+    return layout(nav.games.showcase())
 
 
 def register(app: Dash, nav: Navigator) -> None:
@@ -63,7 +63,7 @@ def register(app: Dash, nav: Navigator) -> None:
                   LANGUAGE, prevent_initial_call=True)
     @in_language
     def next_slide(n: int | None):
-        rounds = nav.runtime.showcase()
+        rounds = nav.games.showcase()
         if not rounds:
             raise PreventUpdate
         return slide(rounds, n or 0)

@@ -3,8 +3,8 @@ split: never trained on), each with the AI's top-1 coloured by the game's rules 
 truth; a touch on one opens its top 5 and where the AI looked; a filter by make; "Another
 batch".
 
-A batch is prepared on the runtime's loop with the game's own parallel, batched calls
-(``Runtime.explore``) and lands in the game store, so any worker can show it: the page shows
+A batch is prepared on the dashboard's loop with the game's own parallel, batched calls
+(``feeds/explore.py``) and lands in the game store, so any worker can show it: the page shows
 "One moment…" and polls, never holding a web thread while the model works. The browser sends
 back only the batch's id and a tile's number; the photos come from the store.
 """
@@ -69,7 +69,7 @@ def detail(played: Round) -> list:
 
 
 def view(nav: Navigator, _game: Game | None) -> html.Div:
-    makes = nav.runtime.explore_makes()
+    makes = nav.explore.makes()
     if makes is None:
         return components.waiting()
     return html.Div(id="explore", className="explore", children=[
@@ -99,8 +99,8 @@ def register(app: Dash, nav: Navigator) -> None:
     def ask(_clicks: int | None, make: str | None, session_id: str):
         """On the page's first showing, "Another batch" and a new make: a new batch is
         prepared, and the page asks for it every POLL_MS."""
-        makes = nav.runtime.explore_makes() or []
-        batch_id = nav.runtime.explore(session_id, make if make in makes else None, BATCH)
+        makes = nav.explore.makes() or []
+        batch_id = nav.explore.explore(session_id, make if make in makes else None, BATCH)
         return (components.spinner_heading(_("One moment…")), batch_id, False, 0)
 
     @app.callback(Output("explore-grid", "children", allow_duplicate=True),
@@ -109,7 +109,7 @@ def register(app: Dash, nav: Navigator) -> None:
                   SESSION, LANGUAGE, prevent_initial_call=True)
     @in_language
     def show(polls: int | None, batch_id: str | None, session_id: str):
-        batch = nav.runtime.explored(session_id)
+        batch = nav.explore.explored(session_id)
         if batch is not None and batch.id == batch_id:
             return grid(batch), True
         if (polls or 0) < GIVE_UP:
@@ -127,7 +127,7 @@ def register(app: Dash, nav: Navigator) -> None:
         if ctx.triggered_id not in TILES or not ctx.triggered[0]["value"]:
             raise PreventUpdate
         index = TILES.index(ctx.triggered_id)
-        batch = nav.runtime.explored(session_id)
+        batch = nav.explore.explored(session_id)
         if batch is None or batch.id != batch_id or index >= len(batch.rounds):
             raise PreventUpdate
         return detail(batch.rounds[index]), True

@@ -2,7 +2,7 @@
 visitor did against today's players; initials for the wall; and another game."""
 from __future__ import annotations
 
-from dash import html
+from dash import Dash, html
 
 from dashboard import components, initials
 from dashboard.game import FINISH, Game, Round
@@ -66,3 +66,8 @@ def view(nav: Navigator, game: Game | None) -> html.Div:
     assert game is not None
     return layout(game, nav.scoreboard.beaten_today(game.scores()[0]),
                   initials.component(game.id))
+
+
+def register(app: Dash, nav: Navigator) -> None:
+    """The finish page's callbacks: the arcade initials' picker and "Save"."""
+    initials.register(app, nav.scoreboard)

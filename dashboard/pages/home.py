@@ -61,8 +61,8 @@ def layout(missing: list[str], can_start: bool) -> html.Div:
 
 
 def view(nav: Navigator, _game: Game | None) -> html.Div:
-    runtime = nav.runtime
-    return layout(runtime.health.missing() if runtime.checked() else [], runtime.can_start())
+    missing = nav.health.current.missing() if nav.health.checked() else []
+    return layout(missing, nav.games.can_start())
 
 
 def register(app: Dash, nav: Navigator) -> None:
@@ -71,5 +71,5 @@ def register(app: Dash, nav: Navigator) -> None:
                   prevent_initial_call=True)
     @in_language
     def follow_health(_tick: int | None):
-        can_start = nav.runtime.can_start()
-        return status(nav.runtime.health.missing(), can_start), not can_start, not can_start
+        can_start = nav.games.can_start()
+        return status(nav.health.current.missing(), can_start), not can_start, not can_start

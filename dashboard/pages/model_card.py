@@ -4,9 +4,9 @@ paged), the pairs it confuses most with a photo of each side, and its mistakes o
 the AI's top 5 and where it looked.
 
 Every figure comes from the model's evaluation (``model.evaluate``), which the image server
-publishes beside the photo pool and the runtime reads once per process (``Runtime.model_card``):
+publishes beside the photo pool and the dashboard reads once per process (``feeds/model_card.py``):
 nothing is hard-coded and the dashboard never reads ``model/``. Photos come from the pool; a
-mistake's Grad-CAM is one call to the model and one drawing by the explainer, on the runtime's
+mistake's Grad-CAM is one call to the model and one drawing by the explainer, on the dashboard's
 loop with a time budget. The page fits the screen: tabs, and paging instead of long lists.
 """
 from __future__ import annotations
@@ -207,7 +207,7 @@ def tab_bar(active: str) -> list[html.Button]:
 
 
 def view(nav: Navigator, _game: object) -> html.Div:
-    card = nav.runtime.model_card()
+    card = nav.model_card.card()
     if card is None:
         return components.waiting()
     panes = {
@@ -259,7 +259,7 @@ def register(app: Dash, nav: Navigator) -> None:
     @in_language
     def classes(text: str | None, _prev: int | None, _next: int | None, page: int | None):
         """The cars the search finds, a page at a time (a new search starts at its first)."""
-        card = nav.runtime.model_card()
+        card = nav.model_card.card()
         if card is None:
             raise PreventUpdate
         rows = class_rows(card, text)
@@ -276,12 +276,12 @@ def register(app: Dash, nav: Navigator) -> None:
     @in_language
     def mistake(tab: str | None, _prev: int | None, _next: int | None, index: int | None):
         """The mistake on screen, drawn only once its tab is open."""
-        card, cars = nav.runtime.model_card(), nav.runtime.cars()
+        card, cars = nav.model_card.card(), nav.catalog.cars()
         if tab != MISTAKES or card is None or cars is None or not card.mistakes:
             raise PreventUpdate
         index = _step(index, len(card.mistakes), "model-mistake")
         shown = card.mistakes[index]
-        photo, overlay = nav.runtime.explain_photo(shown.url) or (None, None)
+        photo, overlay = nav.model_card.explain_photo(shown.url) or (None, None)
         return (mistake_view(shown, photo, overlay, {c.class_name: c for c in cars}),
                 _("Mistake {number} of {total}").format(number=index + 1,
                                                          total=len(card.mistakes)), index)
@@ -293,7 +293,7 @@ def register(app: Dash, nav: Navigator) -> None:
     @in_language
     def pairs(tab: str | None, _prev: int | None, _next: int | None, page: int | None):
         """A page of confused pairs, drawn only once its tab is open."""
-        card, examples = nav.runtime.model_card(), nav.runtime.class_photos()
+        card, examples = nav.model_card.card(), nav.model_card.class_photos()
         if tab != CONFUSED or card is None or examples is None:
             raise PreventUpdate
         found = confused_pairs(card, examples)
@@ -303,7 +303,7 @@ def register(app: Dash, nav: Navigator) -> None:
         page = _step(page, pages, "model-pairs")
         shown = found[page * PAIRS:(page + 1) * PAIRS]
         position = _("Page {number} of {total}").format(number=page + 1, total=pages)
-        photos = nav.runtime.pool_photos([url for pair in shown for url in pair[3:]])
+        photos = nav.model_card.pool_photos([url for pair in shown for url in pair[3:]])
         if photos is None:
             return (html.H2(_("The photos could not be fetched just now. Please try again."),
                             className="notice"), position, page)

@@ -14,14 +14,13 @@ from pathlib import Path
 
 from dash import Dash, Input, Output, State, clientside_callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
-from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard import components, photos
+from dashboard.clients import NOT_READY
 from dashboard.game import UPLOAD, Car, Game
 from dashboard.i18n import N_, _, in_language, percent
 from dashboard.navigation import LANGUAGE, Navigator
-from dashboard.runtime import NOT_READY
-from model.client import GradCam
+from model_api.client import GradCam
 
 MENU = N_("Your photo")
 PATH = UPLOAD
@@ -84,7 +83,7 @@ def make_share(make: str, probabilities: list[float], cars: list[Car] | None) ->
     return sum(p for car, p in zip(cars, probabilities, strict=True) if car.make == make)
 
 
-def answer(upload: photos.Upload, cam: GradCam, probabilities: list[float],
+def result_view(upload: photos.Upload, cam: GradCam, probabilities: list[float],
            overlay: bytes | None, cars: list[Car] | None, upload_id: str) -> html.Div:
     top = cars_of(cam, cars)
     best, score = top[0]
@@ -153,27 +152,23 @@ def register(app: Dash, nav: Navigator) -> None:
         except photos.PhotoRefused as refused:
             return None, _(str(refused))
         try:
-            cam, probabilities, overlay = nav.runtime.classify(upload.model_jpeg,
+            cam, probabilities, overlay = nav.upload.classify(upload.model_jpeg,
                                                                upload.preview_jpeg)
         except NOT_READY as exc:
             log.warning("an uploaded photo was not classified", extra={"error": str(exc)})
             return None, _("The AI is taking a short break. Please try again in a moment.")
         upload_id = secrets.token_hex(8)
-        keep(nav.runtime.settings.keep_uploads, upload_id, upload.model_jpeg)
-        return answer(upload, cam, probabilities, overlay, nav.runtime.cars(), upload_id), None
+        keep(nav.upload.keep_dir, upload_id, upload.model_jpeg)
+        return result_view(upload, cam, probabilities, overlay, nav.catalog.cars(), upload_id), None
 
     @app.callback(Output("upload-verdict", "children"), Input("upload-yes", "n_clicks"),
                   Input("upload-no", "n_clicks"), State("upload-id", "data"),
                   State("upload-top1", "data"), LANGUAGE, prevent_initial_call=True)
     @in_language
     def judged(yes: int | None, no: int | None, upload_id: str, top1: str):
-        cars = nav.runtime.cars()
+        cars = nav.catalog.cars()
         if not (yes or no) or (cars is not None and top1 not in {c.class_name for c in cars}):
             raise PreventUpdate  # a verdict on a class the AI does not know: none it gave
-        try:
-            nav.scoreboard.stats.record_upload_verdict(upload_id, top1,
-                                                       ctx.triggered_id == "upload-yes")
-        except (SQLAlchemyError, ValueError) as exc:
-            log.warning("upload verdict not recorded", extra={"error": str(exc)})
+        nav.scoreboard.upload_verdict(upload_id, top1, ctx.triggered_id == "upload-yes")
         return html.P(_("Thank you! Try another photo."), id="upload-thanks",
                       className="upload-thanks")

@@ -20,7 +20,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from dashboard.game import STATS, Game
 from dashboard.i18n import N_, _, decimal, in_language, ngettext, percent
 from dashboard.navigation import LANGUAGE, Navigator
-from dashboard.stats import CarMisses, Stats, TopEntry
+from dashboard.scoreboard import WallReads
+from dashboard.stats import CarMisses, TopEntry
 
 MENU = N_("Humans vs AI")
 PATH = STATS
@@ -61,7 +62,7 @@ def today() -> date:
     return datetime.now(UTC).date()
 
 
-def _match(stats: Stats, day: date | None) -> Match:
+def _match(stats: WallReads, day: date | None) -> Match:
     return Match.of(stats.totals(day), stats.rounds(day))
 
 
@@ -149,7 +150,7 @@ def fooling_panel(visitors: list[CarMisses], ai: list[CarMisses],
             uploads(verdicts)]
 
 
-def panels(stats: Stats, day: date) -> tuple[list, list, list, list]:
+def panels(stats: WallReads, day: date) -> tuple[list, list, list, list]:
     """The four panels' contents, in ``PANELS`` order, for the wall on ``day``."""
     fooling = stats.fooling(FOOLING_N)
     return (match_panel(_("All time"), _match(stats, None), "all"),
@@ -158,7 +159,7 @@ def panels(stats: Stats, day: date) -> tuple[list, list, list, list]:
             fooling_panel(fooling.visitors, fooling.ai, stats.upload_verdicts()))
 
 
-def refresh(stats: Stats, day: date) -> tuple[list, list, list, list]:
+def refresh(stats: WallReads, day: date) -> tuple[list, list, list, list]:
     """The refresh callback's work; a failing database keeps the numbers on the wall."""
     try:
         return panels(stats, day)
@@ -167,7 +168,7 @@ def refresh(stats: Stats, day: date) -> tuple[list, list, list, list]:
         raise PreventUpdate from None
 
 
-def layout(stats: Stats) -> html.Div:
+def layout(stats: WallReads) -> html.Div:
     """The page body: three columns filling a 1920×1080 screen, no scrolling."""
     try:
         contents = panels(stats, today())
@@ -190,11 +191,13 @@ def layout(stats: Stats) -> html.Div:
 
 
 def view(nav: Navigator, _game: Game | None) -> html.Div:
-    return layout(nav.scoreboard.stats)
+    return layout(nav.scoreboard.reads)
 
 
-def register(app: Dash, stats: Stats) -> None:
+def register(app: Dash, nav: Navigator) -> None:
     """The wall's refresh: every ``REFRESH_MS``, from the database only."""
+    stats = nav.scoreboard.reads
+
     @app.callback(*(Output(id_, "children") for id_ in PANELS),
                   Input("stats-tick", "n_intervals"), LANGUAGE, prevent_initial_call=True)
     @in_language

@@ -1,1 +1,0 @@
-"""Alembic migrations of the statistics database (configured in code by dashboard.stats)."""

@@ -1,1 +1,0 @@
-"""Revisions, one file each, applied in order by ``dashboard.stats.open_stats``."""

@@ -1,0 +1,119 @@
+"""The statistics' tables (SQLAlchemy ORM), portable across SQLite and PostgreSQL. Alembic's
+revisions in ``migrations/`` create and change them; these classes describe the newest."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from dashboard.game import POINTS_EXACT
+from dashboard.stats.records import MAX_ROUNDS
+
+FINISHED, ABANDONED = "finished", "abandoned"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stored as naive UTC (portable across SQLite and PostgreSQL), handed back aware."""
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    })
+
+
+class GameRow(Base):
+    __tablename__ = "games"
+    __table_args__ = (
+        CheckConstraint("length(id) BETWEEN 1 AND 64", name="id_length"),
+        CheckConstraint("mode IN ('expert', 'easy')", name="mode"),
+        CheckConstraint("status IN ('finished', 'abandoned')", name="status"),
+        CheckConstraint("length(language) = 2", name="language"),
+        # By code point: SQLite compares text so (BINARY); PostgreSQL follows the collation,
+        # where 'Ä' lies between 'A' and 'Z', so it matches a regular expression (0002).
+        CheckConstraint(
+            "initials IS NULL OR (length(initials) = 3 AND upper(initials) = initials"
+            " AND substr(initials, 1, 1) BETWEEN 'A' AND 'Z'"
+            " AND substr(initials, 2, 1) BETWEEN 'A' AND 'Z'"
+            " AND substr(initials, 3, 1) BETWEEN 'A' AND 'Z')", name="initials",
+        ).ddl_if(dialect="sqlite"),
+        CheckConstraint("initials IS NULL OR initials ~ '^[A-Z]{3}$'", name="initials",
+                        ).ddl_if(dialect="postgresql"),
+        CheckConstraint("human_points >= 0 AND ai_points >= 0", name="points"),
+        CheckConstraint("ended_at >= started_at", name="order"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    mode: Mapped[str] = mapped_column(String(8))
+    language: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(10))
+    initials: Mapped[str | None] = mapped_column(String(3))
+    human_points: Mapped[int] = mapped_column(Integer)
+    ai_points: Mapped[int] = mapped_column(Integer)
+    rounds: Mapped[list[RoundRow]] = relationship(
+        back_populates="game", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="RoundRow.number")
+
+
+class RoundRow(Base):
+    __tablename__ = "rounds"
+    __table_args__ = (
+        CheckConstraint(f"number >= 0 AND number < {MAX_ROUNDS}", name="number"),
+        CheckConstraint(f"human_points BETWEEN 0 AND {POINTS_EXACT}"
+                        f" AND ai_points BETWEEN 0 AND {POINTS_EXACT}", name="points"),
+        CheckConstraint("seconds IS NULL OR seconds >= 0", name="seconds"),
+        CheckConstraint("length(photo) > 0 AND length(true_class) > 0"
+                        " AND length(ai_guess) > 0", name="names"),
+    )
+
+    game_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("games.id", ondelete="CASCADE"), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0-based round index
+    photo: Mapped[str] = mapped_column(String(255), index=True)
+    true_class: Mapped[str] = mapped_column(String(255))
+    guess: Mapped[str | None] = mapped_column(String(255))
+    ai_guess: Mapped[str] = mapped_column(String(255))
+    human_points: Mapped[int] = mapped_column(Integer)
+    ai_points: Mapped[int] = mapped_column(Integer)
+    seconds: Mapped[float | None] = mapped_column(Float)
+    game: Mapped[GameRow] = relationship(back_populates="rounds")
+
+
+class UploadVerdictRow(Base):
+    """/upload: a visitor's own photo, the AI's top-1 for it and whether the visitor says it
+    was right. The photo itself is not kept here."""
+    __tablename__ = "upload_verdicts"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # one verdict per upload
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    ai_guess: Mapped[str] = mapped_column(String(255))
+    right: Mapped[bool] = mapped_column(Boolean)
