@@ -6,7 +6,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED = 1
 
 .PHONY: play kiosk demo test translations train evaluate bench bench-services bench-game bench-resilience bench-load model-server explainer \
-        image-server setup system-deps lint clean
+        image-server setup system-deps lint docs clean
 
 # The German texts (gettext, Babel): the .po lives in the repository, the .mo is built here.
 CATALOG := dashboard/i18n/de/LC_MESSAGES/messages
@@ -55,6 +55,9 @@ test: setup system-deps  ## lint, then the whole test suite
 
 lint: setup
 	$(VENV)/bin/ruff check .
+
+docs: setup  ## docs/settings.md, generated from the services' settings classes
+	$(PY) -m devtools.settings_docs
 
 train: setup  ## train, export and evaluate the classifier (CPU, under an hour)
 	$(PY) -m model.train

@@ -36,19 +36,22 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="PLAY_")
 
-    host: str = "127.0.0.1"  # the back-ends: only the dashboard has to face the visitors
-    dashboard_host: str = "127.0.0.1"  # 0.0.0.0 opens the game to other machines
-    model_port: Port = 8501
+    host: str = Field(
+        "127.0.0.1",
+        description="the back-ends' address: only the dashboard has to face the visitors")
+    dashboard_host: str = Field(
+        "127.0.0.1", description="0.0.0.0 opens the game to other machines")
+    model_port: Port = Field(8501, description="the model server's REST port")
     model_grpc_port: int = Field(8500, ge=0, le=65535, description="0 turns gRPC off")
-    explainer_port: Port = 5001
-    image_server_port: Port = 8081
-    dashboard_port: Port = 8050
+    explainer_port: Port = Field(5001, description="the explainer's port")
+    image_server_port: Port = Field(8081, description="the image server's port")
+    dashboard_port: Port = Field(8050, description="the game's port")
     # Dashboard workers (gunicorn processes). More than one, or redis=True, and the launcher
     # runs Redis as one more service and hands it to the dashboard as its game store.
     workers: int = Field(1, ge=1, le=16, description="dashboard worker processes")
     redis: bool | None = Field(
         None, description="run Redis for the game store; unset: only when workers > 1")
-    redis_port: Port = 6379
+    redis_port: Port = Field(6379, description="the launcher's Redis, when it runs one")
     redis_max_bytes: int = Field(
         512 * 1024 * 1024, ge=1024 * 1024,
         description="Redis's maxmemory; beyond it the least recently used keys go")
@@ -61,11 +64,13 @@ class Settings(BaseSettings):
     run_dir: Path = Field(
         REPO / ".cache" / "stack",
         description="supervisord's config, control socket and own log (rotated)")
-    # supervisord: a service that exits is started again at once; one that exits within
-    # start_seconds of starting has failed to start, retried after 1, 2, 3… s, and given up
-    # on (FATAL) after start_retries such failures in a row.
-    start_seconds: float = Field(10.0, ge=0)
-    start_retries: int = Field(3, ge=0)
+    # supervisord: a service that exits is started again at once.
+    start_seconds: float = Field(
+        10.0, ge=0, description="a service that exits within this many seconds of starting "
+                                "has failed to start; retried after 1, 2, 3… s")
+    start_retries: int = Field(
+        3, ge=0, description="failed starts in a row after which a service is given up on "
+                             "(FATAL)")
     stop_timeout: float = Field(
         15.0, gt=0,
         description="seconds from SIGTERM to SIGKILL; longer than gunicorn's and aiohttp's "
@@ -75,7 +80,8 @@ class Settings(BaseSettings):
     health_interval: int = Field(
         5, ge=5, multiple_of=5, description="seconds; supervisord's TICK_5 events drive it")
     health_timeout: float = Field(2.0, gt=0, description="seconds per check")
-    health_retries: int = Field(3, ge=1)
+    health_retries: int = Field(
+        3, ge=1, description="failed checks in a row after which a service is restarted")
     health_start_period: float = Field(
         60.0, ge=0, description="seconds in which a fresh service's failed checks do not count")
 
