@@ -17,6 +17,8 @@ from typing import Any
 
 import dash
 import flask
+from dash.exceptions import DependencyException
+from gunicorn.http.errors import ParseException
 from werkzeug.exceptions import HTTPException
 
 from dashboard.game import MODES
@@ -206,6 +208,19 @@ def install(app: dash.Dash, max_body_bytes: int, max_upload_bytes: int | None = 
     @server.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> flask.Response:
         return json_error(exc.code or 500, exc.name)
+
+    @server.errorhandler(DependencyException)
+    def no_such_script(_exc: DependencyException) -> flask.Response:
+        """``/_dash-component-suites/`` serves only the scripts Dash registered: any other
+        path (a module's source, a traversal) is unknown, like every other unknown path."""
+        return json_error(404, "Not Found")
+
+    @server.errorhandler(ParseException)
+    def unreadable_body(exc: ParseException) -> flask.Response:
+        """A body gunicorn cannot read (a malformed chunk size, a missing chunk end): the
+        client's fault, as the back-ends answer it."""
+        log.warning("malformed request body", extra={"error": type(exc).__name__})
+        return json_error(400, "malformed request body")
 
     @server.errorhandler(StoreBusy)
     def store_busy(exc: StoreBusy) -> flask.Response:

@@ -8,6 +8,7 @@ what is tested here must not need them.
 from __future__ import annotations
 
 import json
+import re
 import socket
 import time
 import urllib.error
@@ -202,3 +203,44 @@ def test_abandoning_a_session_without_a_game_changes_nothing(dash_url):
                                      data=json.dumps({"session": SID}).encode())
     with urllib.request.urlopen(request, timeout=5) as r:
         assert r.status == 204
+
+
+@pytest.mark.parametrize("path", [
+    "/_dash-component-suites/dash/__init__.py",  # a module's source, not a registered script
+    "/_dash-component-suites/flask/app.py",  # a package Dash never registered
+    "/_dash-component-suites/dash/../../dashboard/settings.py",
+    "/_dash-component-suites/dash/%2e%2e/%2e%2e/dashboard/settings.py",
+    "/_dash-component-suites/dash/dash_table/../../flask/app.py",
+    "/_dash-component-suites/dash/deps/..%2f..%2f__init__.py",
+    "/_dash-component-suites/nope/x.js",
+])
+def test_unknown_component_suite_paths_are_a_json_404(dash_url, path):
+    """Only the scripts Dash registered are served; anything else under the suites' prefix
+    is unknown, as any other path: a JSON 404, never a 500 and never a file."""
+    answer, _ = raw(dash_url, f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                    .encode())
+    head, _, _ = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 404"), head[:200]
+    assert b"application/json" in head.lower()
+
+
+def test_a_registered_script_is_still_served(dash_url):
+    """The 404s above are not everything under the prefix: the page's own scripts load."""
+    with urllib.request.urlopen(dash_url + "/", timeout=10) as r:
+        page = r.read().decode()
+    script = next(src for src in re.findall(r'src="([^"]+)"', page)
+                  if "/_dash-component-suites/" in src)
+    with urllib.request.urlopen(dash_url + script, timeout=10) as r:
+        assert r.status == 200 and r.read()
+
+
+@pytest.mark.parametrize("chunks", [b"zz\r\nabc\r\n0\r\n\r\n", b"3\r\nabcXX0\r\n\r\n",
+                                    b"-1\r\n\r\n"])
+def test_a_malformed_chunked_body_is_a_json_400(dash_url, chunks):
+    """A chunked body gunicorn cannot read is the client's fault: a JSON 400, not a 500."""
+    answer, _ = raw(dash_url, b"POST " + guard.CALLBACK_PATH.encode() + b" HTTP/1.1\r\n"
+                    b"Host: x\r\nContent-Type: application/json\r\n"
+                    b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + chunks)
+    head, _, _ = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400"), head[:200]
+    assert b"application/json" in head.lower()
