@@ -87,9 +87,15 @@ def N_(message: str) -> str:
     return message
 
 
-def percent(share: float) -> str:
-    """A share as the language writes it: "42%" in English, "42 %" in German."""
-    return numbers.format_percent(share, locale=current())
+def percent(share: float, digits: int = 0) -> str:
+    """A share as the language writes it: "42%" in English, "42 %" in German; with
+    ``digits`` decimals, "84.9%" and "84,9 %"."""
+    locale = Locale.parse(current())
+    pattern = locale.percent_formats[None].pattern
+    if digits:
+        last = pattern.rindex("0")  # the units digit: the decimals go after it
+        pattern = f"{pattern[:last + 1]}.{'0' * digits}{pattern[last + 1:]}"
+    return numbers.format_percent(share, format=pattern, locale=locale)
 
 
 def decimal(value: float, digits: int = 1) -> str:

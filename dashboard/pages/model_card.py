@@ -68,10 +68,10 @@ def card_tab(card: ModelCard) -> html.Div:
         html.Section(className="model-box", children=[
             html.H2(_("How often the AI is right"), className="box-title"),
             html.Div(className="model-figures", children=[
-                figure(percent(card.top1), _("names the exact car (make, model and year)"),
+                figure(percent(card.top1, 1), _("names the exact car (make, model and year)"),
                        "model-top1"),
-                figure(percent(card.make_accuracy), _("names the right make"), "model-make"),
-                figure(percent(card.top5), _("has the car among its top 5 guesses"),
+                figure(percent(card.make_accuracy, 1), _("names the right make"), "model-make"),
+                figure(percent(card.top5, 1), _("has the car among its top 5 guesses"),
                        "model-top5"),
             ]),
             html.P(id="model-measured", className="model-measured", children=_(
