@@ -25,10 +25,11 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+from devtools.ports import free_ports
 from stack.health import is_up
 from stack.services import services
 from stack.settings import Settings
@@ -39,15 +40,6 @@ READY = re.compile(r"Beat the AI is ready: (http://\S+)")
 SERVICES = ("model-server", "image-server", "explainer", "dashboard")
 START_TIMEOUT_S = 180
 STOP_TIMEOUT_S = 60  # supervisord stops the services one after another
-
-
-def free_ports(n: int) -> list[int]:
-    """``n`` distinct free ports: all held at once while the OS picks them."""
-    with ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(n)]
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
 
 
 def descendants(pid: int) -> set[int]:

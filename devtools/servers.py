@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -18,6 +17,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from common.process import die_with_parent
+from devtools.ports import free_port
 from stack.health import is_up
 from stack.services import python_module
 from stack.settings import Settings as StackSettings
@@ -25,13 +25,6 @@ from stack.settings import Settings as StackSettings
 REPO = Path(__file__).resolve().parent.parent
 STOP_TIMEOUT_S = 20.0
 STDERR_FD = 2  # fd 2 itself: sys.stderr may be a stand-in without one (pytest capsys)
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port nothing listens on right now, picked by the OS."""
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 def wait_http(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
