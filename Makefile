@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED = 1
 
-.PHONY: play kiosk demo test translations train evaluate bench bench-services bench-game bench-resilience bench-load model-server explainer \
+.PHONY: play kiosk demo test test-fast translations train evaluate bench bench-services bench-game bench-resilience bench-load model-server explainer \
         image-server setup system-deps lint docs clean
 
 # The German texts (gettext, Babel): the .po lives in the repository, the .mo is built here.
@@ -49,9 +49,18 @@ kiosk: setup  ## as `make play`, for the fair's big screen: the game and its att
 demo: setup  ## the AI's side of five rounds, in the terminal
 	$(PY) -m model.demo
 
+# The suite runs on TEST_WORKERS processes (pytest-xdist), each test module on one of them;
+# every worker starts its own services on ports of its own (devtools/ports.py).
+TEST_WORKERS ?= 2
+FAST := not browser and not stack and not slow
+
 test: setup system-deps  ## lint, then the whole test suite
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
+
+test-fast: setup  ## lint, then the tests without a browser, the launcher or slow services (< 2 min)
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "$(FAST)"
 
 lint: setup
 	$(VENV)/bin/ruff check .
