@@ -1,8 +1,8 @@
 """A throwaway PostgreSQL server for tests: ``initdb`` and ``postgres`` in a temporary folder,
 on a free loopback port, with a fresh database per test.
 
-    from tests.postgres import postgres      # the session's server (a fixture, used by name)
-    url = postgres.new_database()            # postgresql://…/db_<n>, empty
+    def test_it(postgres):               # the session's server: conftest.py's fixture
+        url = postgres.new_database()    # postgresql://…/db_<n>, empty
 
 The server is Debian's (``apt-get install postgresql``: /usr/lib/postgresql/<version>/bin,
 not on PATH) or whatever ``initdb`` is on PATH; tests that need it are skipped, saying so, only
@@ -21,6 +21,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,9 +98,10 @@ def _wait_ready(server: Server, proc: subprocess.Popen, log: Path) -> None:
             time.sleep(0.1)
 
 
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[Server]:
-    """A PostgreSQL server for the test session (skipped when its binaries are missing)."""
+@contextmanager
+def started() -> Iterator[Server]:
+    """A PostgreSQL server for the ``with`` block; the test is skipped, saying so, when its
+    binaries are missing."""
     binaries = server_binaries()
     if binaries is None:
         pytest.skip("PostgreSQL server binaries (initdb, postgres) are not installed: "

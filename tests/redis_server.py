@@ -1,9 +1,9 @@
 """A throwaway Redis server for tests: Debian's ``redis-server`` on a free loopback port, its
 data in a temporary folder, stopped and deleted afterwards.
 
-    from tests.redis_server import redis_server   # the session's server (a fixture, by name)
-    url = redis_server.url                        # redis://127.0.0.1:<port>/0
-    with started(maxmemory=8 * 2**20) as server:  # one of its own, e.g. with a memory bound
+    def test_it(redis_server):                        # the session's: conftest.py's fixture
+        url = redis_server.url                        # redis://127.0.0.1:<port>/0
+        with started(maxmemory=8 * 2**20) as own:     # one of its own, e.g. memory-bound
 
 Tests that need it are skipped, saying so, only when the binary is missing (``make
 system-deps`` installs it). It runs as a child of the test run (dead with it, even on SIGKILL),
@@ -34,6 +34,15 @@ STOP_TIMEOUT_S = 10.0
 def binary() -> str | None:
     return shutil.which("redis-server") or (
         "/usr/bin/redis-server" if Path("/usr/bin/redis-server").is_file() else None)
+
+
+def require() -> str:
+    """redis-server's path; skips the test, saying so, when it is not installed."""
+    path = binary()
+    if path is None:
+        pytest.skip("redis-server is not installed: make system-deps, or apt-get install "
+                    "redis-server")
+    return path
 
 
 @dataclass
@@ -78,10 +87,7 @@ def stop(proc: subprocess.Popen) -> None:
 @contextmanager
 def started(maxmemory: int = 0, policy: str = "allkeys-lru") -> Iterator[Server]:
     """A Redis of its own for the ``with`` block; ``maxmemory`` bytes (0: unbounded)."""
-    path = binary()
-    if path is None:
-        pytest.skip("redis-server is not installed: make system-deps, or apt-get install "
-                    "redis-server")
+    path = require()
     home = Path(tempfile.mkdtemp(prefix="redis-"))
     port = free_port()
     log = home / "server.log"
@@ -102,10 +108,3 @@ def started(maxmemory: int = 0, policy: str = "allkeys-lru") -> Iterator[Server]
             stop(proc)
     finally:
         shutil.rmtree(home, ignore_errors=True)
-
-
-@pytest.fixture(scope="session")
-def redis_server() -> Iterator[Server]:
-    """A Redis for the test session (skipped when redis-server is missing)."""
-    with started() as server:
-        yield server

@@ -43,6 +43,7 @@ def test_every_checkpoint_tensor_is_consumed(imagenet_lite0):
     assert model.get_layer("top_conv").output.shape[-1] == 1280
 
 
+@pytest.mark.slow
 def test_imagenet_head_sees_vehicles_in_car_photos(imagenet_lite0, data_root):
     model, _ = imagenet_lite0
     photos = dataset.read_photos(data_root)[:32]

@@ -12,8 +12,6 @@ from __future__ import annotations
 import http.client
 import json
 import re
-import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -34,8 +32,9 @@ from google.protobuf import (
 )
 
 from devtools.servers import REPO, free_port, stop
+from tests import nginx
+from tests.redis_server import require as redis_server_binary
 
-NGINX = "/usr/sbin/nginx"
 PROXY_CONF = REPO / "deploy" / "nginx.conf"
 BATCHING_FLAG = "--batching_parameters_file="
 
@@ -199,8 +198,7 @@ def test_games_go_to_a_bounded_persistent_redis(compose, tmp_path):
     """Debian's redis-server runs compose's command line (only where it listens and writes
     swapped): append-only, bounded at the dashboard's own store size, least recently played
     games evicted first; its healthcheck's `redis-cli ping` answers PONG."""
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    binary = redis_server_binary()  # skips when it is missing
     services = compose["services"]
     env = services["dashboard"]["environment"]
     assert env["DASHBOARD_STORE_URL"] == "redis://redis:6379/0"
@@ -209,7 +207,7 @@ def test_games_go_to_a_bounded_persistent_redis(compose, tmp_path):
     assert command[0] == "redis-server"
     assert "redis-cli ping" in services["redis"]["healthcheck"]["test"][1]
     port = free_port()
-    proc = subprocess.Popen([*command, "--port", str(port), "--bind", "127.0.0.1",
+    proc = subprocess.Popen([binary, *command[1:], "--port", str(port), "--bind", "127.0.0.1",
                              "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
     try:
         client = redis.Redis(port=port, socket_timeout=2)
@@ -356,8 +354,7 @@ def container_only_swapped(conf: str, work: Path, port: int, upstreams: list[int
     assert conf.count("# container-only") == 5  # the four swapped below and the resolver
     replicas = "".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;\n"
                        for p in upstreams)
-    temp = "".join(f"    {kind}_temp_path {work}/{kind};\n"
-                   for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    temp = nginx.temp_paths(work, indent="    ")
     for pattern, new in [
         (r"^user nginx;.*\n", ""),
         (r"^pid /run/nginx\.pid;.*\n", f"pid {work}/nginx.pid;\n"),
@@ -370,38 +367,15 @@ def container_only_swapped(conf: str, work: Path, port: int, upstreams: list[int
     return conf
 
 
-def nginx_argv(work: Path) -> list[str]:
-    return [NGINX, "-p", str(work), "-e", str(work / "error.log"), "-c", str(work / "nginx.conf")]
-
-
 @contextmanager
 def proxy(work: Path, upstreams: list[int]) -> Iterator[tuple[str, Path]]:
-    """Debian's nginx in the foreground with the swapped config; yields its address
+    """Debian's nginx with the swapped config (tests/nginx.py); yields its address
     (host:port) and its access log."""
-    if not Path(NGINX).is_file():
-        pytest.skip("nginx is not installed (apt-get install nginx-light)")
-    work.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    (work / "nginx.conf").write_text(
-        container_only_swapped(PROXY_CONF.read_text(), work, port, upstreams))
+    config = container_only_swapped(PROXY_CONF.read_text(), work, port, upstreams)
     log = work / "access.log"
-    with log.open("wb") as out:
-        # One process, in the foreground, as the test's user (a root test's workers would run
-        # as nobody, who cannot reach pytest's temporary directory).
-        proc = subprocess.Popen([*nginx_argv(work), "-g", "daemon off; master_process off;"],
-                                stdout=out)
-    try:
-        for _ in range(100):
-            assert proc.poll() is None, (work / "error.log").read_text()
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.05)
-        else:
-            pytest.fail("nginx did not open its port")
-        yield f"127.0.0.1:{port}", log
-    finally:
-        stop(proc)
+    with nginx.started(work, config, port, stdout=log) as server:
+        yield server.address, log
 
 
 def ask(conn: http.client.HTTPConnection, method: str = "GET", path: str = "/",
@@ -436,13 +410,11 @@ def two_replicas(replicas, tmp_path_factory) -> Iterator[str]:
 
 def test_the_proxy_config_passes_nginx_t(tmp_path, replicas):
     """`nginx -t` on the config as tested (see container_only_swapped for what differs)."""
-    if not Path(NGINX).is_file():
-        pytest.skip("nginx is not installed (apt-get install nginx-light)")
+    command = nginx.argv(tmp_path)  # skips when nginx is missing
     conf = container_only_swapped(PROXY_CONF.read_text(), tmp_path, free_port(),
                                   [r.port for r in replicas])
     (tmp_path / "nginx.conf").write_text(conf)
-    result = subprocess.run([*nginx_argv(tmp_path), "-t"], capture_output=True, text=True,
-                            timeout=10)
+    result = subprocess.run([*command, "-t"], capture_output=True, text=True, timeout=10)
     assert result.returncode == 0, result.stderr
     assert "syntax is ok" in result.stderr and "test is successful" in result.stderr
 

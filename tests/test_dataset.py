@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 
 from model_api import dataset
-from tests.conftest import COMMITTED_VERSION
+from tests.data import COMMITTED_VERSION
 
 
 def test_split_is_deterministic_disjoint_and_stratified(data_root, classes):

@@ -25,7 +25,7 @@ from explainer import overlay
 from explainer.explain import Explanation, explain
 from explainer.settings import Settings
 from model_api.client import GradCam, ModelClient
-from tests.conftest import photo_bytes
+from tests.data import photo_bytes
 from tests.hostile import (
     huge_jpeg,
     listen_addresses,

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the browser fixtures are imported from test_game_browser and used by name
 """``/explore`` in real Chromium against the real stack: the grid's colours agree with the
 truth the image server's manifest gives for each photo shown and with the answer the model
 server gives for the same bytes; a touched photo shows its top 5 and its Grad-CAM; the make
@@ -16,16 +15,8 @@ import pytest
 
 from devtools.servers import dashboard
 from model_api.client import MODEL_NAME, predict_body
+from tests.browser import HUES, KINDS, expect, hue, sync_api
 from tests.look import problems
-from tests.test_game_browser import (  # noqa: F401 - fixtures, used by name
-    HUES,
-    KINDS,
-    browser,
-    expect,
-    hue,
-    sync_api,
-    tab,
-)
 
 TILES = "#explore-grid .explore-tile"
 JPEG = "data:image/jpeg;base64,"

@@ -14,7 +14,7 @@ from model.classifier import build_classifier
 from model.export import export, load_trained, synthetic_photo
 from model_api import dataset
 from model_api.contract import MODEL_NAME, TOP_K, WARMUP_FILE
-from tests.conftest import COMMITTED_VERSION, photo_bytes
+from tests.data import COMMITTED_VERSION, photo_bytes
 
 NUM_CLASSES = 196
 
@@ -30,6 +30,7 @@ def fresh_export(tmp_path_factory, data_root, classes):
     return model, version_dir
 
 
+@pytest.mark.slow
 def test_export_reloaded_in_a_fresh_process_agrees_with_keras(fresh_export, data_root, tmp_path):
     model, version_dir = fresh_export
     photos = dataset.read_photos(data_root)[:3]

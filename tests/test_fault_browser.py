@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the browser fixtures are imported from test_game_browser and used by name
 """Faults under the real launcher, with a visitor in the middle of a game (real Chromium).
 
 ``make play``'s launcher runs everything under supervisord. While one visitor plays, every
@@ -15,23 +14,17 @@ import re
 import signal
 import time
 
+import pytest
+
 from devtools.launcher import descendants, launched
-from tests.test_game_browser import (  # noqa: F401 - fixtures, used by name
-    ROUNDS,
-    TIMEOUT_MS,
-    Visitor,
-    browser,
-    expect,
-    guess_right,
-    pool,
-    tab,
-    visitor,
-)
+from tests.browser import ROUNDS, TIMEOUT_MS, Visitor, expect, guess_right
 
 BACK_ENDS = ("model-server", "image-server", "explainer")
 MISSING_IDS = {"model-server": "#missing-model", "image-server": "#missing-images",
                "explainer": "#missing-explainer"}
 REPLACED_S = 90  # SIGSTOP → replaced and answering: 60 s on an idle machine, with room
+
+pytestmark = pytest.mark.stack  # the whole launcher (the browser mark comes from the fixtures)
 
 
 def next_round(v: Visitor, n: int) -> None:

@@ -24,6 +24,8 @@ from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 from devtools.servers import explainer, free_port, model_server, service
 from tests.hostile import raw_request
 
+pytestmark = pytest.mark.slow  # the three back-ends, the TensorFlow model server among them
+
 MODEL = "/v1/models/car_classifier"
 SERVER = "beat-the-ai"
 FUZZ = settings(max_examples=250, deadline=None, derandomize=True, database=None,

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the browser fixtures are imported from test_game_browser and used by name
 """German and English in real Chromium: a visitor whose browser prefers German plays a whole
 game in German on every page (no English text left on screen, car names as the model names
 them) and the game is recorded in German; ``?lang=`` sets the language on any URL and the
@@ -16,7 +15,6 @@ from sqlalchemy import create_engine, text
 
 from dashboard.i18n import catalog_path
 from devtools.servers import dashboard
-from tests.test_game_browser import browser, pool, tab  # noqa: F401 (fixtures)
 
 ROUNDS = 2
 TIMEOUT_MS = 20_000

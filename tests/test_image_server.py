@@ -9,7 +9,6 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,11 +22,11 @@ from devtools.servers import REPO, free_port, image_server, start, stop
 from image_server import pool, text_scan
 from model_api import dataset
 from model_api.contract import METRICS_FILE, SPLIT_ASSET
-from tests.conftest import COMMITTED_VERSION
+from tests import nginx
+from tests.data import COMMITTED_VERSION
 from tests.hostile import listen_addresses, raw_request
 
 PHOTO_CACHE = "public, max-age=86400, immutable"
-NGINX_MIME_TYPES = Path("/etc/nginx/mime.types")
 TRAVERSALS = [
     "/photos/../../../../../../etc/passwd",
     "/photos/..%2f..%2f..%2f..%2f..%2f..%2fetc%2fpasswd",
@@ -83,39 +82,16 @@ def manifest(pool_dir: Path) -> dict:
 
 
 @contextmanager
-def nginx(root: Path, work: Path) -> Iterator[str]:
-    """nginx in the foreground with image_server/nginx.conf, only its port and root swapped."""
-    if shutil.which("nginx") is None or not NGINX_MIME_TYPES.is_file():
-        pytest.skip("nginx is not installed (apt-get install nginx-light)")
+def nginx_server(root: Path, work: Path) -> Iterator[str]:
+    """nginx with image_server/nginx.conf, only its port and root swapped (tests/nginx.py)."""
     port = free_port()
     server = (REPO / "image_server" / "nginx.conf").read_text()
     for old, new in [("listen 8081;", f"listen 127.0.0.1:{port};"),
                      ("root /srv/pool;", f"root {root};")]:
         assert server.count(old) == 1, f"nginx.conf no longer says {old!r}"
         server = server.replace(old, new)
-    (work / "server.conf").write_text(server)
-    (work / "nginx.conf").write_text(
-        f"daemon off;\nmaster_process off;\npid {work}/nginx.pid;\nevents {{}}\n"
-        f"http {{\n include {NGINX_MIME_TYPES};\n client_body_temp_path {work}/body;\n"
-        f" include {work}/server.conf;\n}}\n"
-    )
-    proc = subprocess.Popen(
-        ["nginx", "-p", str(work), "-e", str(work / "error.log"), "-c", str(work / "nginx.conf")],
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        # Not /health, which rightly fails without a pool: just wait for the port to open.
-        for _ in range(300):
-            assert proc.poll() is None, (work / "error.log").read_text()
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.1)
-        else:
-            pytest.fail("nginx did not open its port")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(proc)
+    with nginx.started(work, nginx.http_config(work, server), port) as running:
+        yield running.url
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +102,7 @@ def aiohttp_url(pool_dir: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def nginx_url(pool_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with nginx(pool_dir, tmp_path_factory.mktemp("nginx")) as url:
+    with nginx_server(pool_dir, tmp_path_factory.mktemp("nginx")) as url:
         yield url
 
 
@@ -341,8 +317,7 @@ def test_server_without_a_pool_exits_saying_how_to_make_one(tmp_path):
 
 def test_nginx_without_a_pool_is_unhealthy(tmp_path):
     (tmp_path / "pool").mkdir()
-    (tmp_path / "nginx").mkdir()
-    with nginx(tmp_path / "pool", tmp_path / "nginx") as url:
+    with nginx_server(tmp_path / "pool", tmp_path / "nginx") as url:
         status, _, body = fetch(url, "/health")
         assert status == 503 and "image_server.prepare" in json.loads(body)["error"]
         assert fetch(url, "/manifest.json")[0] == 404

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the browser fixtures are imported from test_game_browser and used by name
 """The exhibit left alone: the kiosk cycle and "New game".
 
 Real Chromium against the real services and the dashboard under gunicorn, with short idle
@@ -16,16 +15,7 @@ from pathlib import Path
 import pytest
 
 from devtools.servers import dashboard
-from tests.test_game_browser import (  # noqa: F401 - fixtures, used by name
-    ROUNDS,
-    Visitor,
-    browser,
-    expect,
-    guess_right,
-    pool,
-    tab,
-    visitor,
-)
+from tests.browser import ROUNDS, Visitor, expect, guess_right
 
 IDLE_S, COUNTDOWN_S = 4, 3
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the browser fixtures are imported from test_game_browser and used by name
 """Designed for 3 m: every page of a whole game, at 1920x1080 and on a 1280x800 tablet, in easy
 and in expert mode, measured in real Chromium against the real stack (tests/look.py). Each page
 is measured at both sizes (the window is resized in place), so one game per mode covers both.
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import ROUNDS, Visitor, expect
 from tests.look import (
     TEXT_MIN_PX,
     axe_serious,
@@ -29,16 +29,6 @@ from tests.look import (
     small_text,
     time_to_show,
     unseen,
-)
-from tests.test_game_browser import (  # noqa: F401 - fixtures, used by name
-    ROUNDS,
-    TIMEOUT_MS,
-    Visitor,
-    browser,
-    expect,
-    game_url,
-    pool,
-    tab,
 )
 
 VIEWPORTS = {"1920x1080": {"width": 1920, "height": 1080},

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the browser fixtures are imported from test_game_browser and used by name
 """``/model`` in real Chromium against the real stack: the card's figures are those of the
 committed evaluation (metrics.json), published by the image server; a mistake shows its pool
 photo, its Grad-CAM from the model server and the explainer, the truth and the recorded top 5;
@@ -17,14 +16,9 @@ import pytest
 from dashboard.i18n import decimal, percent, use
 from devtools.servers import dashboard
 from model_api.contract import METRICS_FILE
-from tests.conftest import COMMITTED_VERSION
+from tests.browser import expect, sync_api
+from tests.data import COMMITTED_VERSION
 from tests.look import problems
-from tests.test_game_browser import (  # noqa: F401 - fixtures, used by name
-    browser,
-    expect,
-    sync_api,
-    tab,
-)
 
 JPEG = "data:image/jpeg;base64,"
 TABS = {"card": "Its card", "classes": "Every car", "confused": "Often confused",
@@ -87,9 +81,9 @@ def test_the_card_shows_the_committed_evaluation(model_url, metrics, card, tab):
     training = metrics["training"]
     with use("en"):
         expected = {
-            "#model-top1": percent(metrics["top1"]),
-            "#model-top5": percent(metrics["top5"]),
-            "#model-make": percent(metrics["make_accuracy"]),
+            "#model-top1": percent(metrics["top1"], 1),  # one decimal, as metrics.json has it
+            "#model-top5": percent(metrics["top5"], 1),
+            "#model-make": percent(metrics["make_accuracy"], 1),
             "#model-backbone": f"EfficientNet-{training['args']['variant']}",
             "#model-input": f"{metrics['input_size']} × {metrics['input_size']} pixels",
             "#model-recipe-epochs": training["args"]["epochs"],

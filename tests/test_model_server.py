@@ -29,7 +29,7 @@ from model.serving.limits import Limits
 from model.serving.servable import UNDECODABLE, ServingError, TensorInfo
 from model.serving.settings import Settings
 from model_api.client import ModelClient, ModelError
-from tests.conftest import photo_bytes
+from tests.data import photo_bytes
 from tests.hostile import huge_jpeg, one_bit_bmp, raw_request, rss_bytes
 
 MODEL = "/v1/models/car_classifier"
@@ -230,6 +230,7 @@ async def test_the_shared_client_works_against_it(model_server_url, photos, expe
         assert err.value.status == 503
 
 
+@pytest.mark.slow
 def test_grpc_prediction_service(grpc_model, photos, expected):
     _, _, target = grpc_model
     response = grpc_predict(target, tf.make_tensor_proto(photos[:2]))
@@ -241,6 +242,7 @@ def test_grpc_prediction_service(grpc_model, photos, expected):
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
 
 
+@pytest.mark.slow
 def test_sigterm_stops_the_server_cleanly():
     port = free_port()
     proc = start("model.serving", {"MODEL_SERVER_REST_PORT": str(port),
@@ -303,6 +305,7 @@ def test_default_limits():
     ("not a photo", "photo 1: not a decodable image"),
     ("a 1-bit BMP", UNDECODABLE),
 ])
+@pytest.mark.slow
 def test_grpc_refuses_what_its_values_do_not_back(grpc_model, photos, case, wanted):
     """Every malformed tensor is INVALID_ARGUMENT with a clean message; none runs the model
     on more photos than it carries, and the server keeps serving."""
@@ -357,6 +360,7 @@ def test_numeric_tensors_are_checked_against_their_shape_too(proto, wanted):
                                   np.arange(6).reshape(2, 3))
 
 
+@pytest.mark.slow
 def test_huge_requests_are_refused_in_under_a_second_without_memory(grpc_model, photos):
     """The attacks of issue 7: a 29 KB gRPC request whose shape says 500 (it used to run 500
     inferences and grow the server by 4 GB), 500 real photos, and a 10000x10000 JPEG (1.5 MB,
@@ -451,6 +455,7 @@ async def test_a_gzip_body_is_accepted(model_server_url, photos, expected):
             assert (await r.json())["predictions"][0]["top_k_classes"] == expected[0]
 
 
+@pytest.mark.slow
 def test_a_client_that_sends_less_than_it_announced_gets_a_408(grpc_model):
     _, url, _ = grpc_model
     started = time.monotonic()

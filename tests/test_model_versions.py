@@ -20,7 +20,9 @@ import aiohttp
 import pytest
 
 from devtools.servers import model_server
-from tests.conftest import COMMITTED_VERSION, photo_bytes
+from tests.data import COMMITTED_VERSION, photo_bytes
+
+pytestmark = pytest.mark.slow  # a real TensorFlow model server, new versions loaded
 
 MODEL = "/v1/models/car_classifier"
 SWITCH_WITHIN_S = 10  # issue 10: "served within 10 s without a restart"

@@ -28,7 +28,6 @@ from dashboard.runtime import Runtime
 from dashboard.settings import Settings
 from devtools.servers import closed_url
 from model_api.client import ModelClient, Prediction
-from tests.redis_server import redis_server  # noqa: F401 - a fixture, used by name
 
 ANSWER = CachedOutput(b"\xff\xd8photo", Prediction(["BMW M3 Coupe 2012", "Audi R8 Coupe 2012"],
                                              [0.75, 0.125]), b"\xff\xd8overlay")

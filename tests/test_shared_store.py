@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the browser fixtures are imported from test_game_browser and used by name
 """A visitor's game continues whichever dashboard answers (issue 10's "two dashboard workers
 sharing Redis").
 
@@ -14,10 +13,7 @@ again the visitor plays on.
 from __future__ import annotations
 
 import json
-import shutil
 import signal
-import socket
-import subprocess
 import time
 import urllib.request
 from collections import Counter
@@ -28,17 +24,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from devtools.servers import dashboard, free_port, stop
+from devtools.servers import dashboard, free_port
+from tests import nginx
+from tests.browser import PhotoPool, Visitor, expect
 from tests.redis_server import Server, started
-from tests.test_game_browser import (  # noqa: F401 - fixtures, used by name
-    PhotoPool,
-    Visitor,
-    browser,
-    expect,
-    pool,
-    tab,
-    visitor,
-)
 
 ROUNDS = 3
 STORE_TIMEOUT_S = 1.0
@@ -48,35 +37,19 @@ WHO = "x-dashboard"  # nginx's header: the address of the dashboard that answere
 
 @contextmanager
 def round_robin(upstreams: list[str], work: Path) -> Iterator[str]:
-    """nginx in the foreground, one process, handing each request to the next upstream in
-    turn; the upstream that answered comes back in the ``X-Dashboard`` header."""
-    if shutil.which("nginx") is None:
-        pytest.skip("nginx is not installed (apt-get install nginx-light)")
+    """nginx (tests/nginx.py) handing each request to the next upstream in turn; the upstream
+    that answered comes back in the ``X-Dashboard`` header."""
     port = free_port()
     servers = "".join(f"  server {u.removeprefix('http://')};\n" for u in upstreams)
-    (work / "nginx.conf").write_text(
-        f"daemon off;\nmaster_process off;\npid {work}/nginx.pid;\nevents {{}}\n"
-        f"http {{\n client_body_temp_path {work}/body;\n proxy_temp_path {work}/proxy;\n"
+    config = nginx.http_config(work, (
         f" access_log {work}/access.log;\n"
         f" upstream dashboards {{\n{servers} }}\n"
         f" server {{\n  listen 127.0.0.1:{port};\n  client_max_body_size 2m;\n"
         "  location / {\n   proxy_pass http://dashboards;\n   proxy_next_upstream off;\n"
         "   proxy_read_timeout 30s;\n   proxy_set_header Host $http_host;\n"
-        f"   add_header {WHO} $upstream_addr always;\n  }}\n }}\n}}\n")
-    proc = subprocess.Popen(["nginx", "-p", str(work), "-e", str(work / "error.log"),
-                             "-c", str(work / "nginx.conf")], stdout=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            assert proc.poll() is None, (work / "error.log").read_text()
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            assert time.monotonic() < deadline, "nginx did not open its port"
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(proc)
+        f"   add_header {WHO} $upstream_addr always;\n  }}\n }}"))
+    with nginx.started(work, config, port) as server:
+        yield server.url
 
 
 @pytest.fixture(scope="module")

@@ -32,6 +32,7 @@ from devtools.servers import REPO
 from stack.services import Service, services
 from stack.settings import Settings
 from stack.supervisord import Layout, config
+from tests import redis_server
 
 RESTART_S = 30  # the bound for a killed service to answer again
 
@@ -44,6 +45,7 @@ def environ(pid: int) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def stack(photo_pool_dir: Path):
     # two dashboard workers (PLAY_WORKERS=2): Redis runs as one more service, their game store
+    redis_server.require()  # skips these tests when redis-server is missing
     with launched(photo_pool_dir, workers=2) as stack:
         yield stack
 
@@ -53,6 +55,7 @@ WITH_REDIS = (*SERVICES, "redis")
 
 # --- one launcher, all services for real; in file order ------------------------------------
 
+@pytest.mark.stack
 def test_one_command_starts_every_service_under_supervisord(stack):
     infos = stack.infos()
     assert sorted(infos) == sorted(WITH_REDIS)
@@ -75,6 +78,7 @@ def test_one_command_starts_every_service_under_supervisord(stack):
     assert "ERROR" not in stack.drain()
 
 
+@pytest.mark.stack
 def test_two_workers_share_the_redis_the_launcher_runs(stack):
     settings = stack.settings
     dashboard_env = environ(stack.pids()["dashboard"])
@@ -95,6 +99,7 @@ def test_two_workers_share_the_redis_the_launcher_runs(stack):
     assert client.exists("beat-the-ai:stack-test")
 
 
+@pytest.mark.stack
 @pytest.mark.parametrize("service", WITH_REDIS)  # the model server first: its reload is longest
 def test_a_killed_service_answers_again_and_the_others_keep_their_pids(stack, service):
     before = stack.pids()
@@ -112,6 +117,7 @@ def test_a_killed_service_answers_again_and_the_others_keep_their_pids(stack, se
                for line in stack.log_lines("restarting")), stack.report()
 
 
+@pytest.mark.stack
 def test_ctrl_c_stops_everything_cleanly(stack):
     processes = stack.processes()
     assert stack.stop(signal.SIGINT) == 0
@@ -123,6 +129,7 @@ def test_ctrl_c_stops_everything_cleanly(stack):
 
 # --- a service that cannot start; the launcher killed outright ------------------------------
 
+@pytest.mark.stack
 def test_a_crash_loop_is_given_up_loudly_and_a_killed_launcher_leaves_nothing(photo_pool_dir):
     # a setting the explainer refuses: it exits at once, every time
     with launched(photo_pool_dir, env={"EXPLAINER_JPEG_QUALITY": "0"}) as stack:
@@ -161,6 +168,7 @@ def launch(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=60, check=False)
 
 
+@pytest.mark.stack
 def test_a_taken_port_is_named_and_nothing_starts(tmp_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -172,6 +180,7 @@ def test_a_taken_port_is_named_and_nothing_starts(tmp_path):
     assert not (tmp_path / "pool").exists() and not (tmp_path / "run").exists()
 
 
+@pytest.mark.stack
 def test_a_photo_pool_that_cannot_be_prepared_stops_the_start(tmp_path):
     done = launch(tmp_path, CARS_DATA_DIR=str(tmp_path / "no-dataset"))
     assert done.returncode == 1
@@ -181,6 +190,7 @@ def test_a_photo_pool_that_cannot_be_prepared_stops_the_start(tmp_path):
     assert not (tmp_path / "run").exists()  # supervisord never started
 
 
+@pytest.mark.stack
 def test_invalid_settings_are_refused(tmp_path):
     done = launch(tmp_path, PLAY_HEALTH_INTERVAL="7")  # TICK_5 drives the checks
     assert done.returncode == 2

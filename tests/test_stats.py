@@ -21,7 +21,6 @@ from sqlalchemy.exc import IntegrityError
 from dashboard.stats import CarMisses, GameRecord, RoundRecord, TopEntry, api, open_stats
 from dashboard.stats.database import alembic_config, make_engine
 from dashboard.stats.schema import Base
-from tests.postgres import postgres  # noqa: F401 - a fixture, used by name
 
 SPAWN = multiprocessing.get_context("spawn")  # a fresh interpreter, as a gunicorn worker is
 DAY1 = date(2026, 5, 4)

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the browser fixtures are imported from test_game_browser and used by name
 """Humans vs AI counts every game, whoever writes it and whatever restarts.
 
 Games are played for real in Chromium, in easy mode with one round per game
@@ -20,18 +19,12 @@ import signal
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from devtools.launcher import alive, descendants, launched
 from devtools.servers import dashboard
+from tests.browser import PhotoPool, Visitor, expect
 from tests.hostile import pid_listening
-from tests.test_game_browser import (  # noqa: F401 - fixtures, used by name
-    PhotoPool,
-    Visitor,
-    browser,
-    expect,
-    pool,
-    tab,
-    visitor,
-)
 
 ONE_ROUND = {"DASHBOARD_ROUNDS": "1"}
 STATS_KEYS = {"games", "human_wins", "ai_wins", "draws", "human_points", "ai_points"}
@@ -79,6 +72,7 @@ def check_all_exact(totals: dict, games: int) -> None:
 
 # --- the launcher stopped and started again: nothing lost ------------------------------------
 
+@pytest.mark.stack
 def test_a_game_is_still_counted_after_the_launcher_is_restarted(photo_pool_dir, pool, visitor,
                                                                   tmp_path: Path):
     env = {**ONE_ROUND, "DASHBOARD_DATABASE_URL": f"sqlite:///{tmp_path}/stats.sqlite3"}

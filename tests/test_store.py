@@ -30,7 +30,7 @@ from dashboard.store import (
     loads,
     open_store,
 )
-from tests.redis_server import redis_server, started  # noqa: F401 - a fixture, used by name
+from tests.redis_server import Server, started
 
 M3 = Car("BMW M3 Coupe 2012", "BMW", "M3 Coupe", 2012)
 X5 = Car("BMW X5 SUV 2007", "BMW", "X5 SUV", 2007)
@@ -64,9 +64,9 @@ def open_redis(url: str, prefix: str, max_bytes: int = 64 * MiB, ttl: float = 60
 
 
 @pytest.fixture
-def shared_redis(request):
-    """The session's Redis server (tests/redis_server.py)."""
-    return request.getfixturevalue("redis_server")
+def shared_redis(redis_server: Server) -> Server:
+    """The session's Redis server (conftest.py; tests/redis_server.py starts it)."""
+    return redis_server
 
 
 @pytest.fixture(params=["memory", "disk", "redis"])

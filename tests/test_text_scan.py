@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw, ImageFont
 from image_server import pool, text_scan
 from model_api import dataset
 from model_api.contract import CLASSES_ASSET, SPLIT_ASSET
-from tests.conftest import COMMITTED_VERSION
+from tests.data import COMMITTED_VERSION
 
 SANTA_FE = dataset.CarClass(1, "Hyundai Santa Fe SUV 2012", "Hyundai", "Santa Fe SUV", 2012)
 AUDI_S4 = dataset.CarClass(2, "Audi S4 Sedan 2007", "Audi", "S4 Sedan", 2007)

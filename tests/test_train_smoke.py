@@ -13,6 +13,8 @@ from model_api import dataset
 
 CLASS_IDS = (14, 3)  # two classes, five photos each
 
+pytestmark = pytest.mark.slow  # TensorFlow trains and exports for real (~30 s)
+
 
 @pytest.fixture()
 def tiny_data(tmp_path, data_root):

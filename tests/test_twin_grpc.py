@@ -29,7 +29,9 @@ from tensorflow_serving.apis import (
 )
 
 from devtools.servers import free_port, start, stop
-from tests.conftest import COMMITTED_VERSION, photo_bytes
+from tests.data import COMMITTED_VERSION, photo_bytes
+
+pytestmark = pytest.mark.slow  # one real TensorFlow model server for the module
 
 MODEL = "car_classifier"
 StatusCode = grpc.StatusCode

@@ -23,7 +23,9 @@ from tensorflow_serving.apis import get_model_metadata_pb2
 
 from devtools.servers import model_server
 from model.serving.settings import Settings
-from tests.conftest import COMMITTED_VERSION, photo_bytes
+from tests.data import COMMITTED_VERSION, photo_bytes
+
+pytestmark = pytest.mark.slow  # one real TensorFlow model server for the module
 
 MODEL = "/v1/models/car_classifier"
 TIMEOUT_MS = 2000

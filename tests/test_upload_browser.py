@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the browser fixtures are imported from test_game_browser and used by name
 """``/upload`` in a real browser against the real stack: real test-split photos through the
 page's file input, answered as the model server answers the same bytes; every kind of bad file
 refused on the page with no 5xx; a sideways phone photo shown and classified upright; the
@@ -26,19 +25,10 @@ from dashboard.stats import open_stats
 from devtools.servers import dashboard
 from model_api.contract import DEFAULT_EXPORT_DIR
 from model_api.dataset import read_classes
+from tests.browser import Visitor, expect
 from tests.look import problems
-from tests.test_game_browser import (  # noqa: F401 - fixtures, used by name
-    CHROMIUM,
-    Visitor,
-    browser,
-    expect,
-    pool,
-    tab,
-)
 
 PHOTOS = 20
-
-pytestmark = pytest.mark.skipif(not CHROMIUM.is_file(), reason="Debian's Chromium is missing")
 
 
 @pytest.fixture(scope="module")
