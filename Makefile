@@ -49,18 +49,19 @@ kiosk: setup  ## as `make play`, for the fair's big screen: the game and its att
 demo: setup  ## the AI's side of five rounds, in the terminal
 	$(PY) -m model.demo
 
-# The suite runs on TEST_WORKERS processes (pytest-xdist), each test module on one of them;
+# The suite runs on TEST_WORKERS processes (pytest-xdist), each test module on one of them,
+# heaviest first (tests/conftest.py orders them);
 # every worker starts its own services on ports of its own (devtools/ports.py).
 TEST_WORKERS ?= 2
 FAST := not browser and not stack and not slow
 
 test: setup system-deps  ## lint, then the whole test suite
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test-fast: setup  ## lint, then the tests without a browser, the launcher or slow services (< 2 min)
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "$(FAST)"
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder -m "$(FAST)"
 
 lint: setup
 	$(VENV)/bin/ruff check .
