@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from model_api import dataset
+from tests import quiet
 from tests.data import COMMITTED_VERSION
 
 if TYPE_CHECKING:
@@ -40,7 +41,8 @@ CHROMIUM = pytest.StashKey["Chromium"]()  # the run's one Chromium, once a test 
 SLOW_FIXTURES = frozenset({"model_server_url", "explainer_url", "served"})
 
 
-HEAVIEST_FIRST = ("stack", "browser", "slow")  # the modules' order: by their heaviest mark
+HEAVIEST_FIRST = ("stack", "browser", "slow")  # the modules' order: by their heaviest mark;
+# the modules with a ``quiet`` test come last, when the other workers run only short tests
 
 
 @pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects by these marks
@@ -59,6 +61,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         rank = next((i for i, mark in enumerate(HEAVIEST_FIRST) if item.get_closest_marker(mark)),
                     len(HEAVIEST_FIRST))
+        if item.get_closest_marker("quiet"):
+            rank = len(HEAVIEST_FIRST) + 1
         module = getattr(item, "module", None)
         weight[module] = min(weight.get(module, rank), rank)
     items.sort(key=lambda item: weight[getattr(item, "module", None)])
@@ -74,6 +78,18 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if chromium is not None and (getattr(item, "module", None)
                                  not in item.config.stash.get(BROWSER_MODULES, set())):
         chromium.close()
+
+
+@pytest.fixture(autouse=True)
+def _share_the_machine(request: pytest.FixtureRequest,
+                       tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """On parallel workers, a ``quiet`` test runs alone (tests/quiet.py)."""
+    if not quiet.parallel():
+        yield
+        return
+    folder = tmp_path_factory.getbasetemp().parent  # shared by the run's workers
+    with quiet.sharing(folder, request.node.get_closest_marker("quiet") is not None):
+        yield
 
 
 # --- the data and the committed model ------------------------------------------------------

@@ -25,6 +25,8 @@ from tests.hostile import pid_listening
 VISITORS, PLAYERS = 20, 12
 BUDGET_S = 1.0
 
+pytestmark = pytest.mark.quiet  # it times pages: on a machine no other test shares
+
 
 @contextmanager
 def frozen(url: str) -> Iterator[None]:

@@ -43,6 +43,8 @@ PHOTO_SHARE = 0.55  # the attempt photo's width, of the viewport's
 THUMB_MIN_PX = 160  # the finish page's recap thumbnails
 FIRST_RESULT_MS = 300  # click to result, right after a page load
 
+pytestmark = pytest.mark.quiet  # it times the first result: on a machine no other test shares
+
 
 def grouped(texts: list[dict]) -> list[str]:
     """Small texts, one line per (size, element): a picker's 49 labels are one finding."""
