@@ -29,9 +29,10 @@ $(VENV)/.installed: pyproject.toml
 
 # Debian packages the tests drive for real: nginx (the image server's Docker config), Chromium
 # (the browser tests, through Playwright: never `playwright install`), tesseract (the OCR
-# that keeps giveaway photos out of the pool), PostgreSQL (the statistics tests' own server) and
-# Redis (the shared game store: `make play` with PLAY_WORKERS > 1, and its tests).
-SYSTEM_PACKAGES := nginx-light chromium tesseract-ocr postgresql redis-server
+# that keeps giveaway photos out of the pool), PostgreSQL (the statistics tests' own server),
+# Redis (the shared game store: `make play` with PLAY_WORKERS > 1, and its tests) and Prometheus
+# (its promtool checks deploy/prometheus.yml).
+SYSTEM_PACKAGES := nginx-light chromium tesseract-ocr postgresql redis-server prometheus
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

@@ -11,10 +11,11 @@ import dash
 import flask
 
 from common.logs import setup_logging
-from dashboard import guard, navigation
+from dashboard import guard, metrics, navigation
 from dashboard.components import TITLE, shell
 from dashboard.i18n import LANGUAGES, N_, _, negotiate, use
 from dashboard.navigation import Navigator, asked_language
+from dashboard.operator.auth import OperatorAuth
 from dashboard.overload import shed
 from dashboard.pages import (
     attempt,
@@ -23,6 +24,7 @@ from dashboard.pages import (
     finish,
     home,
     model_card,
+    operator,
     result,
     upload,
     waiting,
@@ -36,8 +38,10 @@ from dashboard.stats import api, open_stats
 log = logging.getLogger("dashboard.access")
 # Each has a PATH, a view and its callbacks' register(app, nav); those with a MENU label are in
 # the header's menu, in this order.
-PAGES = (home, attempt, result, finish, attract, upload, explore, model_card, wall)
-KIOSK_PAGES = (home, attempt, result, finish, attract, wall)  # the wall: a second screen
+PAGES = (home, attempt, result, finish, attract, upload, explore, model_card, wall, operator)
+# The kiosk profile serves what a visitor may touch (the wall: a second screen); never the
+# operator's console.
+KIOSK_PAGES = (home, attempt, result, finish, attract, wall)
 
 # The page around Dash's app. Besides Dash's own placeholders it carries what must work when
 # Dash itself cannot (the dashboard is restarting, a callback failed): the "One moment…"
@@ -117,6 +121,7 @@ def create_app(settings: Settings) -> dash.Dash:
     stats = open_stats(settings.database_url)
     atexit.register(stats.close)
     scoreboard = Scoreboard(stats)
+    operator_auth = OperatorAuth(stats.engine, settings)
     app = Page(
         __name__,
         title=_(TITLE),
@@ -131,7 +136,8 @@ def create_app(settings: Settings) -> dash.Dash:
     pages = [page for page in PAGES if not (settings.kiosk and page not in KIOSK_PAGES)]
     menu = [] if settings.kiosk else [(page.PATH, page.MENU) for page in pages
                                       if hasattr(page, "MENU")]
-    nav = Navigator(runtime, scoreboard, {page.PATH: page.view for page in pages}, menu)
+    nav = Navigator(runtime, scoreboard, operator_auth, {page.PATH: page.view for page in pages},
+                    menu)
     # Each once: the URL callback and the buttons, every page served, and the waiting
     # screens (shown on any path while a game is prepared or a page's data is late).
     for module in (navigation, *pages, waiting):
@@ -175,8 +181,9 @@ def create_app(settings: Settings) -> dash.Dash:
         })
         return response
 
-    # After clock_in: its refusals are logged too.
-    guard.install(app, settings.max_request_bytes, settings.max_upload_bytes)
+    # After clock_in: its refusals are logged, counted and timed too.
+    metrics.install(app.server, kept=runtime.outputs.count)
+    guard.install(app, operator_auth, settings.max_request_bytes, settings.max_upload_bytes)
     return app
 
 
@@ -188,5 +195,5 @@ def create_server() -> flask.Flask:
     # finished, so a second thread of a fresh worker could be sent a script it does not know
     # yet (a 500): one request here, before any thread serves, does it once.
     server.test_client().get("/health")
-    server.wsgi_app = shed(server.wsgi_app, settings.max_queue_seconds)
+    server.wsgi_app = shed(server.wsgi_app, settings.max_queue_seconds, on_shed=metrics.shed)
     return server

@@ -13,6 +13,7 @@ import random
 import time
 from collections import deque
 
+from dashboard import metrics
 from dashboard.catalog import Catalog
 from dashboard.clients import NOT_READY, Services
 from dashboard.game import Game, Round
@@ -62,6 +63,7 @@ class GamePool:
         if game is not None:
             game.begin(mode)
             self._store.put(session_id, game)
+            metrics.game_started(game.mode)
         return game
 
     def can_start(self) -> bool:

@@ -21,8 +21,11 @@ from dash.exceptions import DependencyException
 from gunicorn.http.errors import ParseException
 from werkzeug.exceptions import HTTPException
 
+from dashboard import metrics
 from dashboard.game import MODES
 from dashboard.i18n import LANGUAGES
+from dashboard.operator import web as operator_web
+from dashboard.operator.auth import OperatorAuth
 from dashboard.store import StoreBusy
 
 log = logging.getLogger(__name__)
@@ -106,6 +109,8 @@ PROPS: dict[tuple[str, str], Check] = {
     ("model-classes-index", "data"): _position,
     ("model-mistake-index", "data"): _position,
     ("model-pairs-index", "data"): _position,
+    # /operator (pages/operator.py): the password, checked on the server (operator/auth.py)
+    ("operator-password", "value"): _text(1024),
 }
 # Inputs that carry a file: only a callback reading one of these may send a body larger than
 # the cap on every other request, up to the upload cap.
@@ -178,10 +183,12 @@ def takes_a_file(body: dict, callback_map: dict[str, dict]) -> bool:
                for item in callback_map[body["output"]]["inputs"])
 
 
-def install(app: dash.Dash, max_body_bytes: int, max_upload_bytes: int | None = None) -> None:
+def install(app: dash.Dash, operator: OperatorAuth, max_body_bytes: int,
+            max_upload_bytes: int | None = None) -> None:
     """Check callback bodies before Dash, cap every body, answer every error as JSON. A
     callback that takes a file (``LARGE_INPUTS``) may send up to ``max_upload_bytes``; every
-    other request stays under ``max_body_bytes``."""
+    other request stays under ``max_body_bytes``. A callback of the operator's console runs
+    only from our own pages with a live operator session (``operator.web.authorize``)."""
     server = app.server
     server.config["MAX_CONTENT_LENGTH"] = max_body_bytes
     upload_cap = max(max_body_bytes, max_upload_bytes or 0)
@@ -203,6 +210,11 @@ def install(app: dash.Dash, max_body_bytes: int, max_upload_bytes: int | None = 
             return json_error(408, "the request body did not arrive in time")
         if len(data) > max_body_bytes and not takes_a_file(body, app.callback_map):
             return json_error(413, "Request Entity Too Large")
+        # The callback's name in the metrics: a registered output's id, never the client's.
+        flask.g.callback = str(_outputs(body["output"])[0][0])
+        callback = {**app.callback_map[body["output"]], "output": body["output"]}
+        if operator_web.is_operator_callback(callback):
+            return operator_web.authorize(operator, flask.request, callback)
         return None
 
     @server.errorhandler(HTTPException)
@@ -226,6 +238,7 @@ def install(app: dash.Dash, max_body_bytes: int, max_upload_bytes: int | None = 
     def store_busy(exc: StoreBusy) -> flask.Response:
         """The game store is down, frozen or held: nothing is lost, try again shortly."""
         log.warning("game store busy", extra={"error": str(exc)})
+        metrics.store_errors.inc()
         response = json_error(503, "the game store is busy: try again in a moment")
         response.headers["Retry-After"] = str(STORE_RETRY_AFTER_S)
         return response

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import struct
+from pathlib import Path
 
 from gunicorn import util
 
@@ -45,6 +47,56 @@ def when_ready(server) -> None:
     for listener in server.LISTENERS:
         for option in (socket.SO_RCVTIMEO, socket.SO_SNDTIMEO):
             listener.sock.setsockopt(socket.SOL_SOCKET, option, timeval)
+
+
+# --- /metrics over every worker (prometheus-client's multiprocess mode) ---------------------
+# Each worker writes its values to files in one folder, and /metrics sums them. The folder is
+# named in the master's environment before any worker starts (workers import the app, and so
+# prometheus_client, after the fork: hence no preload_app), one per start of the master, emptied
+# then, so that a restart starts from zero as a single process would and a second dashboard on
+# the machine never mixes its numbers in. Hooks, not module code: tests import this module.
+preload_app = False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def metrics_dir(base: Path, pid: int) -> Path:
+    """This start's folder, emptied; those of masters no longer running are removed."""
+    base.mkdir(parents=True, exist_ok=True)
+    for old in base.iterdir():
+        if old.name.isdigit() and int(old.name) != pid and not _alive(int(old.name)):
+            shutil.rmtree(old, ignore_errors=True)
+    folder = base / str(pid)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    return folder
+
+
+def on_starting(server) -> None:
+    """The metrics folder, before the first worker is forked."""
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir(Settings().metrics_dir, os.getpid()))
+    server.log.info("metrics in %s", os.environ["PROMETHEUS_MULTIPROC_DIR"])
+
+
+def child_exit(server, worker) -> None:  # noqa: ARG001 - gunicorn's hook signature
+    """A worker that is gone: its live gauges drop out (its counters still count)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server) -> None:  # noqa: ARG001 - gunicorn's hook signature
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def post_fork(server, worker) -> None:  # noqa: ARG001 - gunicorn's hook signature

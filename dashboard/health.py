@@ -80,7 +80,10 @@ class HealthWatcher:
 
     async def _watch(self) -> None:
         while True:
-            health = await self._check()
+            try:
+                health = await self._check()
+            except RuntimeError:  # the interpreter is shutting down: no thread takes work now
+                return
             if health != self.current or not self._checked:
                 log.info("back-ends", extra={"up": [n for n in SERVICES if getattr(health, n)],
                                              "down": health.missing(),

@@ -17,7 +17,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.guard import is_game_id
 from dashboard.i18n import N_, _, in_language
-from dashboard.scoreboard import Scoreboard
+from dashboard.scoreboard import InitialsSaved, Scoreboard
 
 log = logging.getLogger(__name__)
 LETTERS = string.ascii_uppercase
@@ -25,6 +25,7 @@ SLOTS = range(3)
 SAVED = N_("Saved! Look for {initials} on the wall.")
 UNKNOWN = N_("This game cannot take initials (it is not a finished game).")
 UNAVAILABLE = N_("Your initials could not be saved just now. Please try again.")
+REFUSED = N_("That one can't go on the wall. Please pick other letters.")
 
 
 def letter(up: int | None, down: int | None) -> str:
@@ -39,13 +40,16 @@ def initials_of(clicks: list[int | None]) -> str:
 
 def save(scoreboard: Scoreboard, game_id: object, initials: str) -> tuple[str, str, bool]:
     """Put ``initials`` on the game: (message, alert colour, whether saving is done), the
-    message in the visitor's language."""
+    message in the visitor's language. Refused initials leave the picker usable, and the
+    message never says why (repeating the word would put it on the screen after all)."""
     if not is_game_id(game_id):
         return _(UNKNOWN), "warning", True
-    stored = scoreboard.set_initials(game_id, initials)
-    if stored is None:
+    result = scoreboard.set_initials(game_id, initials)
+    if result is InitialsSaved.REFUSED:
+        return _(REFUSED), "warning", False
+    if result is InitialsSaved.UNAVAILABLE:
         return _(UNAVAILABLE), "warning", False
-    if not stored:
+    if result is InitialsSaved.NOT_FINISHED:
         return _(UNKNOWN), "warning", True
     log.info("initials saved", extra={"game": game_id})
     return _(SAVED).format(initials=initials), "success", True

@@ -24,6 +24,7 @@ from dashboard.game import ATTEMPT, ATTRACT, EASY, EXPERT, GAME_PAGES, HOME, Gam
 from dashboard.game_pool import GamePool
 from dashboard.health import HealthWatcher
 from dashboard.i18n import LANGUAGES, in_language, use
+from dashboard.operator.auth import OperatorAuth
 from dashboard.runtime import Runtime
 from dashboard.scoreboard import Scoreboard
 from dashboard.store import GameStore
@@ -41,12 +42,12 @@ SESSION = State("session", "data")
 class Navigator:
     """Renders the page a session's game allows, and hands every page (its ``view`` and its
     ``register``) the pieces it works with, by name: the game store, the back-ends' health,
-    the game pool, the catalog of cars, the scoreboard (the statistics) and the per-page
-    feeds. ``pages`` maps each path this app serves to its view (a path it does not serve,
-    like the explorer's in kiosk mode, shows the start page); ``menu`` is the header's
-    (path, label) links outside a game."""
+    the game pool, the catalog of cars, the scoreboard (the statistics), the operator's
+    sign-in and the per-page feeds. ``pages`` maps each path this app serves to its view (a
+    path it does not serve, like the explorer's in kiosk mode, shows the start page); ``menu``
+    is the header's (path, label) links outside a game."""
 
-    def __init__(self, runtime: Runtime, scoreboard: Scoreboard,
+    def __init__(self, runtime: Runtime, scoreboard: Scoreboard, operator: OperatorAuth,
                  pages: dict[str, Callable[[Navigator, Game | None], Any]],
                  menu: list[tuple[str, str]]) -> None:
         self.store: GameStore = runtime.store
@@ -57,6 +58,7 @@ class Navigator:
         self.explore: ExploreFeed = runtime.explore
         self.model_card: ModelCardFeed = runtime.model_card
         self.scoreboard = scoreboard
+        self.operator = operator
         self.pages = pages
         self.menu = menu
 

@@ -7,7 +7,8 @@ restarts it, closing every connection. So the worker notes when each request was
 (``QueueTimedWorker``), and a request that waited longer than ``DASHBOARD_MAX_QUEUE_SECONDS``
 for a thread is answered at once with a JSON 503 and ``Retry-After`` (``shed``): it costs a
 millisecond, the queue drains, the requests behind it are served in time, and kiosk.js shows
-"One moment…" and carries on. ``/health`` and static files are always served.
+"One moment…" and carries on. ``/health``, ``/metrics`` and static files are always served
+(a busy stand is when its owner looks).
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from collections.abc import Callable, Iterable
 from gunicorn.workers.gthread import ThreadWorker
 
 _queued = threading.local()  # seconds the request this thread serves waited for it
-ALWAYS = ("/health", "/assets/", "/_dash-component-suites/")
+ALWAYS = ("/health", "/metrics", "/assets/", "/_dash-component-suites/")
 RETRY_AFTER_S = 2
 BODY = json.dumps({"error": "the game is very busy: try again in a moment"}).encode()
 
@@ -41,11 +42,15 @@ def queued_seconds() -> float:
     return getattr(_queued, "seconds", 0.0)
 
 
-def shed(app: Callable, max_queue_seconds: float) -> Callable:
-    """WSGI middleware: a 503 for a request that waited longer than ``max_queue_seconds``."""
+def shed(app: Callable, max_queue_seconds: float,
+         on_shed: Callable[[], None] | None = None) -> Callable:
+    """WSGI middleware: a 503 for a request that waited longer than ``max_queue_seconds``.
+    ``on_shed`` counts it (the app behind never sees it)."""
     def middleware(environ: dict, start_response: Callable) -> Iterable[bytes]:
         if (queued_seconds() > max_queue_seconds
                 and not environ.get("PATH_INFO", "").startswith(ALWAYS)):
+            if on_shed is not None:
+                on_shed()
             start_response("503 Service Unavailable", [
                 ("Content-Type", "application/json"), ("Content-Length", str(len(BODY))),
                 ("Retry-After", str(RETRY_AFTER_S))])

@@ -4,12 +4,15 @@ database that fails costs these numbers, never the game."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, date, datetime
+from enum import Enum
 from pathlib import PurePosixPath
 from typing import Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from dashboard import blocklist, metrics
 from dashboard.game import Game
 from dashboard.i18n import current
 from dashboard.stats import Fooling, GameRecord, RoundRecord, Stats, TopEntry
@@ -43,9 +46,18 @@ class WallReads(Protocol):
 
     def totals(self, day: date | None = None) -> dict[str, int]: ...
     def rounds(self, day: date | None = None) -> int: ...
-    def top(self, day: date | None, n: int = 10) -> list[TopEntry]: ...
+    def top(self, day: date | None, n: int = 10,
+            keep: Callable[[str], bool] | None = None) -> list[TopEntry]: ...
     def fooling(self, n: int = 5) -> Fooling: ...
     def upload_verdicts(self, day: date | None = None) -> dict[str, int]: ...
+
+
+class InitialsSaved(Enum):
+    """What became of a visitor's initials: the finish page says each in its own words."""
+    SAVED = "saved"
+    NOT_FINISHED = "not finished"  # no finished game has this id
+    REFUSED = "refused"  # on the blocklist (or not three letters A-Z): nothing stored
+    UNAVAILABLE = "unavailable"  # the database failed: the visitor may try again
 
 
 class Scoreboard:
@@ -53,6 +65,7 @@ class Scoreboard:
 
     def __init__(self, stats: Stats) -> None:
         self._stats = stats
+        blocklist.current()  # read now: a bad line in the list stops the start, not a save
 
     @property
     def reads(self) -> WallReads:
@@ -61,6 +74,7 @@ class Scoreboard:
         return self._stats
 
     def finished(self, game: Game) -> None:
+        metrics.game_finished(game.mode, game.winner())  # counted even if the database fails
         self._record(game, finished=True)
 
     def abandon(self, store: GameStore, session_id: str) -> None:
@@ -76,28 +90,39 @@ class Scoreboard:
             self._stats.record(record_of(game, finished))
         except (SQLAlchemyError, ValueError) as exc:
             log.warning("game not recorded", extra={"game": game.id, "error": str(exc)})
+            metrics.database_errors.inc()
 
-    def set_initials(self, game_id: str, initials: str) -> bool | None:
-        """Put initials on a finished game: True if done, False if no finished game has this
-        id, None if the database failed."""
+    def set_initials(self, game_id: str, initials: str) -> InitialsSaved:
+        """Put initials on a finished game, unless the blocklist refuses them: every write of
+        initials passes here, so none reaches the wall unchecked."""
+        if not blocklist.allows(initials):
+            log.info("initials refused", extra={"game": game_id})
+            return InitialsSaved.REFUSED
         try:
-            return self._stats.set_initials(game_id, initials)
+            stored = self._stats.set_initials(game_id, initials)
         except SQLAlchemyError as exc:
             log.warning("initials not saved", extra={"game": game_id, "error": str(exc)})
-            return None
+            metrics.database_errors.inc()
+            return InitialsSaved.UNAVAILABLE
+        return InitialsSaved.SAVED if stored else InitialsSaved.NOT_FINISHED
 
     def upload_verdict(self, upload_id: str, ai_guess: str, right: bool) -> None:
         """/upload's "Was the AI right?", stored once per upload."""
         try:
-            self._stats.record_upload_verdict(upload_id, ai_guess, right)
+            stored = self._stats.record_upload_verdict(upload_id, ai_guess, right)
         except (SQLAlchemyError, ValueError) as exc:
             log.warning("upload verdict not recorded", extra={"error": str(exc)})
+            metrics.database_errors.inc()
+            stored = True  # the visitor judged it: counted, whatever the database did
+        if stored:  # False: this upload was judged already
+            metrics.upload_verdicts.labels("right" if right else "wrong").inc()
 
     def share_right(self, source: str) -> float | None:
         """Share of visitors who named this photo's car exactly; None: nobody yet."""
         try:
             return self._stats.photo_share_right(photo_file(source))
         except SQLAlchemyError:
+            metrics.database_errors.inc()
             return None
 
     def beaten_today(self, points: int) -> float | None:
@@ -105,4 +130,5 @@ class Scoreboard:
         try:
             return self._stats.beaten_share(points, datetime.now(UTC).date())
         except SQLAlchemyError:
+            metrics.database_errors.inc()
             return None

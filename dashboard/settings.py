@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO = Path(__file__).resolve().parent.parent
@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     # share only the game store and the statistics database, so any count plays the same.
     workers: int = Field(1, ge=1, le=16, description="gunicorn worker processes")
     keepalive: int = Field(75, ge=1, le=3600, description="seconds an idle connection is kept")
+    # gunicorn's workers write their Prometheus values here (prometheus-client's multiprocess
+    # mode): a folder per start, named by the master's pid, emptied as it starts.
+    metrics_dir: Path = Field(
+        REPO / ".cache" / "dashboard" / "metrics",
+        description="where gunicorn's workers keep their /metrics values: a folder per start "
+                    "inside it, emptied when the master starts")
     max_queue_seconds: float = Field(
         1.0, gt=0, description="a request that waited longer for a thread gets a 503 at once "
                                "(dashboard/overload.py)")
@@ -84,4 +90,18 @@ class Settings(BaseSettings):
                            "menu (`make kiosk`)")
     language: Literal["", "en", "de"] = Field(
         "", description="the language a visitor starts in; empty: the browser's preference")
+    # The operator console (/operator): off until a password or its hash is set.
+    operator_password: SecretStr | None = Field(
+        None, description="the operator console's password; unset (and no hash): the console "
+                          "is off")
+    operator_password_hash: str = Field(
+        "", description="instead of the password, its hash: `python -m dashboard.operator.hash`")
+    operator_max_failures: int = Field(
+        5, ge=1, le=100, description="wrong passwords in a row from one address before it is "
+                                     "locked out")
+    operator_lockout_seconds: float = Field(
+        900, gt=0, description="how long a locked-out address is refused, the right password "
+                               "included")
+    operator_idle_seconds: float = Field(
+        8 * 3600, gt=0, description="a console session unused this long is signed out")
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import dash
+from flask.testing import FlaskClient
 
 from dashboard import guard
 from dashboard.settings import Settings
@@ -41,12 +42,14 @@ def body_for(callback: dict, values: dict[str, Any]) -> dict:
             "changedPropIds": [f"{d['id']}.{d['property']}" for d in callback["inputs"]]}
 
 
-def call(app: dash.Dash, output: str, values: dict[str, Any]) -> tuple[int, Any]:
-    """POST, through the app's test client, the body for the callback whose output names
-    ``output``; (status, the JSON answer or None)."""
+def call(app: dash.Dash, output: str, values: dict[str, Any], client: FlaskClient | None = None,
+         headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    """POST, through a test client (a fresh one unless given: its cookies are kept), the body
+    for the callback whose output names ``output``; (status, the JSON answer or None)."""
     key = next(k for k in app.callback_map if output in k)
     body = body_for({**app.callback_map[key], "output": key}, values)
-    response = app.server.test_client().post(guard.CALLBACK_PATH, json=body)
+    client = client or app.server.test_client()
+    response = client.post(guard.CALLBACK_PATH, json=body, headers=headers or {})
     return response.status_code, (json.loads(response.data) if response.data else None)
 
 

@@ -1,6 +1,7 @@
 """docker-compose.yml: the services, ports, health checks, start order and volumes users rely on,
-and the two files it mounts into official images: the proxy's deploy/nginx.conf and TF
-Serving's batching parameters.
+and the files it mounts into official images: the proxy's deploy/nginx.conf, TF Serving's
+batching parameters and monitoring config, and the `monitoring` profile's
+deploy/prometheus.yml (checked by Debian's promtool where it is installed).
 
 Docker cannot run here, so the compose file is checked as data (every path it builds from or
 mounts exists), Redis's command line is run by Debian's redis-server, the batching file is
@@ -12,6 +13,7 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import shutil
 import subprocess
 import threading
 import time
@@ -54,7 +56,7 @@ def one_shots(services: dict) -> set[str]:
 def test_services_and_official_images(compose):
     services = compose["services"]
     assert set(services) == {"model", "explainer", "photo-pool", "image-server", "dashboard",
-                             "proxy", "redis", "postgres"}
+                             "proxy", "redis", "postgres", "prometheus"}
     assert "tensorflow/serving:" in services["model"]["image"]
     assert "--enable_model_warmup=true" in services["model"]["command"]
     assert services["proxy"]["image"].startswith("nginx:")
@@ -69,7 +71,7 @@ def test_only_the_proxy_is_published(compose):
     assert published == {"proxy": ["8050:8050"]}
     text = (REPO / "docker-compose.yml").read_text()
     for ports in ('"127.0.0.1:8501:8501", "127.0.0.1:8500:8500"', '"127.0.0.1:5001:5001"',
-                  '"127.0.0.1:8081:8081"'):
+                  '"127.0.0.1:8081:8081"', '"127.0.0.1:9090:9090"'):
         assert f"    # ports: [{ports}]" in text
 
 
@@ -162,7 +164,8 @@ def test_volumes_and_mounted_files(compose):
     assert "photo-pool:/srv/pool:ro" in services["image-server"]["volumes"]
     assert "redis-data:/data" in services["redis"]["volumes"]  # the append-only file
     assert "statistics:/var/lib/postgresql/data" in services["postgres"]["volumes"]
-    assert set(compose["volumes"]) == {"photo-pool", "redis-data", "statistics"}
+    assert set(compose["volumes"]) == {"photo-pool", "redis-data", "statistics",
+                                       "prometheus-data"}
     assert (REPO / "model/export/car_classifier/1/saved_model.pb").is_file()
     for name, service in services.items():
         for volume in service.get("volumes", []):
@@ -296,6 +299,99 @@ def test_a_misspelt_batching_parameter_is_caught():
     """The check above can fail: TF Serving's parser and this one refuse an unknown field."""
     with pytest.raises(text_format.ParseError, match="max_batch_sise"):
         text_format.Parse("max_batch_sise { value: 30 }", batching_parameters_class()())
+
+
+# --- the monitoring profile: Prometheus over the dashboards and the model -------------------
+
+PROMETHEUS_CONF = REPO / "deploy" / "prometheus.yml"
+MONITORING_FLAG = "--monitoring_config_file="
+
+
+def monitoring_config_class() -> type:
+    """``tensorflow.serving.MonitoringConfig``, as in tensorflow/serving's
+    config/monitoring_config.proto (not shipped by tensorflow-serving-api; declared here like
+    the batching parameters above)."""
+    pool = descriptor_pool.DescriptorPool()
+    proto = descriptor_pb2.FileDescriptorProto(
+        name="tensorflow_serving/config/monitoring_config.proto",
+        package="tensorflow.serving", syntax="proto3")
+    field = descriptor_pb2.FieldDescriptorProto
+    prometheus = proto.message_type.add(name="PrometheusConfig")
+    prometheus.field.add(name="enable", number=1, type=field.TYPE_BOOL,
+                         label=field.LABEL_OPTIONAL)
+    prometheus.field.add(name="path", number=2, type=field.TYPE_STRING,
+                         label=field.LABEL_OPTIONAL)
+    monitoring = proto.message_type.add(name="MonitoringConfig")
+    monitoring.field.add(name="prometheus_config", number=1, type=field.TYPE_MESSAGE,
+                         label=field.LABEL_OPTIONAL,
+                         type_name=".tensorflow.serving.PrometheusConfig")
+    pool.Add(proto)
+    return message_factory.GetMessageClass(
+        pool.FindMessageTypeByName("tensorflow.serving.MonitoringConfig"))
+
+
+def test_prometheus_is_an_optional_profile_and_not_published(compose):
+    """`docker compose up` starts no Prometheus; `--profile monitoring` does, from the
+    official image, with the committed config and a volume for its data."""
+    services = compose["services"]
+    prometheus = services["prometheus"]
+    assert prometheus["image"].startswith("prom/prometheus:v")
+    assert prometheus["profiles"] == ["monitoring"]
+    assert not any("profiles" in s for name, s in services.items() if name != "prometheus")
+    assert "ports" not in prometheus
+    assert "./deploy/prometheus.yml:/etc/prometheus/prometheus.yml:ro" in prometheus["volumes"]
+    assert "prometheus-data:/prometheus" in prometheus["volumes"]
+    assert "--config.file=/etc/prometheus/prometheus.yml" in prometheus["command"]
+    assert "--storage.tsdb.path=/prometheus" in prometheus["command"]
+
+
+def test_prometheus_scrapes_every_dashboard_replica_and_the_model(compose):
+    """Every replica by Docker's DNS (`--scale` included) on the port the image listens on,
+    at the path the dashboard serves; the model where TF Serving serves its metrics, with the
+    flag that turns them on and a config that parses as TF Serving's proto."""
+    from model.serving.routes import METRICS_PATH
+
+    conf = yaml.safe_load(PROMETHEUS_CONF.read_text())
+    jobs = {job["job_name"]: job for job in conf["scrape_configs"]}
+    dashboard = jobs["dashboard"]
+    assert dashboard["metrics_path"] == "/metrics"
+    [dns] = dashboard["dns_sd_configs"]
+    assert (dns["names"], dns["type"], dns["port"]) == (["dashboard"], "A", 8050)
+    assert "8050" in compose["services"]["dashboard"]["expose"]
+    assert "static_configs" not in dashboard  # one static target would miss the replicas
+    model = jobs["model"]
+    assert model["metrics_path"] == METRICS_PATH
+    assert model["static_configs"] == [{"targets": ["model:8501"]}]
+    service = compose["services"]["model"]
+    path = next(a for a in service["command"]
+                if a.startswith(MONITORING_FLAG))[len(MONITORING_FLAG):]
+    mount = next(v for v in service["volumes"] if v.split(":")[1] == path)
+    assert mount.endswith(":ro")
+    config = text_format.Parse((REPO / mount.split(":")[0]).read_text(),
+                               monitoring_config_class()())
+    assert config.prometheus_config.enable
+    assert config.prometheus_config.path == METRICS_PATH
+
+
+def test_the_dashboard_serves_metrics_where_prometheus_scrapes(tmp_path):
+    from tests.callbacks import offline_app
+
+    conf = yaml.safe_load(PROMETHEUS_CONF.read_text())
+    [job] = [j for j in conf["scrape_configs"] if j["job_name"] == "dashboard"]
+    response = offline_app(tmp_path).server.test_client().get(job["metrics_path"])
+    assert response.status_code == 200
+    assert b"beat_the_ai_games_started_total" in response.data
+
+
+def test_promtool_accepts_the_prometheus_config():
+    """`promtool check config`, where Debian's `prometheus` package is installed."""
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool is missing: apt-get install prometheus (Debian)")
+    result = subprocess.run([promtool, "check", "config", str(PROMETHEUS_CONF)],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout + result.stderr
 
 
 # --- the proxy under Debian's nginx --------------------------------------------------------

@@ -1,6 +1,6 @@
 """Overload shedding (dashboard/overload.py) in real gunicorn with the dashboard's worker class:
 requests that waited too long for a thread get a JSON 503 with Retry-After at once, the
-others are served, /health always is, and no connection is reset."""
+others are served, /health and /metrics always are, and no connection is reset."""
 from __future__ import annotations
 
 import concurrent.futures
@@ -36,8 +36,10 @@ def test_a_request_that_queued_too_long_gets_a_503_not_a_reset():
         for _status, headers, body in shed:
             assert int(headers["Retry-After"]) > 0
             assert set(json.loads(body)) == {"error"}
-        # /health is never shed, even behind a queue
+        # /health and /metrics are never shed, even behind a queue (a busy stand is when its
+        # owner looks)
         with concurrent.futures.ThreadPoolExecutor(5) as pool:
             clicks = [pool.submit(get, port, f"/click/{i}") for i in range(4)]
             assert get(port, "/health")[0] == 200
+            assert get(port, "/metrics")[0] == 200
             assert all(c.result()[0] in (200, 503) for c in clicks)

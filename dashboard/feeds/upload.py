@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from dashboard import metrics
 from dashboard.clients import Services
 from dashboard.loop import Loop
 from dashboard.prepare import explain_one
@@ -28,4 +29,6 @@ class UploadFeed:
                 self._services.model.probabilities([model_jpeg]))
             return cam, probabilities[0], overlay
 
-        return self._loop.run(both(), timeout=self._timeout)
+        answer = self._loop.run(both(), timeout=self._timeout)
+        metrics.uploads_classified.inc()
+        return answer

@@ -17,6 +17,7 @@ from dash import Dash, Input, Output, dcc, html
 from dash.exceptions import PreventUpdate
 from sqlalchemy.exc import SQLAlchemyError
 
+from dashboard import blocklist
 from dashboard.game import STATS, Game
 from dashboard.i18n import N_, _, decimal, in_language, ngettext, percent
 from dashboard.navigation import LANGUAGE, Navigator
@@ -97,7 +98,8 @@ def match_panel(title: str, match: Match, key: str) -> list:
 
 
 def top_panel(entries: list[TopEntry]) -> list:
-    """Today's best games with initials: rank, initials, points against the AI's."""
+    """Today's best games with initials: rank, initials, points against the AI's (``panels``
+    leaves out what the blocklist refuses, entries stored before it included)."""
     title = html.H2(_("Today's top 10"), className="wall-title")
     if not entries:
         return [title, html.P(_("No initials yet today: play and put yours here!"),
@@ -155,7 +157,7 @@ def panels(stats: WallReads, day: date) -> tuple[list, list, list, list]:
     fooling = stats.fooling(FOOLING_N)
     return (match_panel(_("All time"), _match(stats, None), "all"),
             match_panel(_("Today"), _match(stats, day), "today"),
-            top_panel(stats.top(day, TOP_N)),
+            top_panel(stats.top(day, TOP_N, keep=blocklist.allows)),
             fooling_panel(fooling.visitors, fooling.ai, stats.upload_verdicts()))
 
 

@@ -9,6 +9,7 @@ from datetime import date
 from flask import Blueprint, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 
+from dashboard import metrics
 from dashboard.stats.queries import Stats
 
 log = logging.getLogger("dashboard.stats")
@@ -37,6 +38,7 @@ def api(stats: Stats) -> Blueprint:
             body = {**stats.totals(day), "upload_verdicts": stats.upload_verdicts(day)}
         except SQLAlchemyError:
             log.exception("statistics unavailable")
+            metrics.database_errors.inc()
             return jsonify(error="statistics unavailable"), 503, {"Retry-After": "5"}
         response = jsonify(body)
         response.headers["Cache-Control"] = "no-store"

@@ -6,6 +6,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import islice
 
 from sqlalchemy import Engine, case, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -111,16 +112,21 @@ class Stats:
             games, beaten = session.execute(query).one()
         return beaten / games if games else 0.0
 
-    def top(self, day: date | None, n: int = 10) -> list[TopEntry]:
-        """Best finished games with initials: most points, then widest margin, then earliest."""
+    def top(self, day: date | None, n: int = 10,
+            keep: Callable[[str], bool] | None = None) -> list[TopEntry]:
+        """Best finished games with initials: most points, then widest margin, then earliest.
+        With ``keep``, only initials it accepts, still ``n`` of them if there are: the rows are
+        read in order until ``n`` are kept (the wall asks for one day's games)."""
         query = (select(GameRow.initials, GameRow.human_points, GameRow.ai_points)
                  .where(GameRow.status == FINISHED, GameRow.initials.is_not(None), *_on_day(day))
                  .order_by(GameRow.human_points.desc(),
                            (GameRow.human_points - GameRow.ai_points).desc(),
-                           GameRow.ended_at, GameRow.id)
-                 .limit(n))
+                           GameRow.ended_at, GameRow.id))
+        if keep is None:
+            query = query.limit(n)
         with Session(self.engine) as session:
-            return [TopEntry(*row) for row in session.execute(query)]
+            entries = (TopEntry(*row) for row in session.execute(query))
+            return list(islice((e for e in entries if keep is None or keep(e.initials)), n))
 
     def record_upload_verdict(self, upload_id: str, ai_guess: str, right: bool,
                               at: datetime | None = None) -> bool:

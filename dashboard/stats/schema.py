@@ -1,5 +1,6 @@
-"""The statistics' tables (SQLAlchemy ORM), portable across SQLite and PostgreSQL. Alembic's
-revisions in ``migrations/`` create and change them; these classes describe the newest."""
+"""The stand's database tables (SQLAlchemy ORM), portable across SQLite and PostgreSQL: the
+statistics, and the operator console's sessions, lockouts and audit trail. Alembic's revisions
+in ``migrations/`` create and change them; these classes describe the newest."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -117,3 +118,35 @@ class UploadVerdictRow(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     ai_guess: Mapped[str] = mapped_column(String(255))
     right: Mapped[bool] = mapped_column(Boolean)
+
+
+# ---- the operator console's (dashboard/operator/auth.py) ----
+
+class OperatorSession(Base):
+    """A signed-in console: only the token's SHA-256 is kept, never the token."""
+    __tablename__ = "operator_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    address: Mapped[str] = mapped_column(String(64))
+
+
+class LoginFailures(Base):
+    """Wrong passwords from one client address in a row, and until when it is locked out."""
+    __tablename__ = "operator_failures"
+
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AuditEntry(Base):
+    """One operator action (a login, a logout, a refused try, a change to the stand)."""
+    __tablename__ = "operator_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    address: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(String(255))
