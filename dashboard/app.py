@@ -143,6 +143,9 @@ def create_app(settings: Settings) -> dash.Dash:
     for module in (navigation, *pages, waiting):
         module.register(app, nav)
     app.server.register_blueprint(api(stats))
+    if not settings.kiosk:  # the console's CSV exports: like the console, never in the kiosk
+        from dashboard.operator.export import blueprint as operator_export
+        app.server.register_blueprint(operator_export(operator_auth, stats))
 
     @app.server.get("/health")
     def health() -> flask.Response:

@@ -111,11 +111,15 @@ PROPS: dict[tuple[str, str], Check] = {
     ("model-pairs-index", "data"): _position,
     # /operator (pages/operator.py): the password, checked on the server (operator/auth.py)
     ("operator-password", "value"): _text(1024),
+    ("operator-entry", "value"): lambda value: value is None or is_game_id(value),
+    ("operator-export-from", "value"): _text(10),  # a date; the export checks it
+    ("operator-export-to", "value"): _text(10),
 }
 # Inputs that carry a file: only a callback reading one of these may send a body larger than
 # the cap on every other request, up to the upload cap.
 LARGE_INPUTS = {("upload-file", "data")}
-ANY_ID_PROPS: dict[str, Check] = {"n_clicks": _count, "n_intervals": _count}
+ANY_ID_PROPS: dict[str, Check] = {"n_clicks": _count, "n_intervals": _count,
+                                  "submit_n_clicks": _count}  # a confirmation's "OK"
 
 
 def prop_check(component_id: Any, prop: str) -> Check | None:
@@ -150,7 +154,8 @@ def check_callback(body: Any, callback_map: dict[str, dict]) -> None:
     if not isinstance(body, dict):
         raise BadCallback("the body must be a JSON object")
     output = body.get("output")
-    if not isinstance(output, str) or output not in callback_map:
+    if (not isinstance(output, str) or output not in callback_map
+            or "callback" not in callback_map[output]):  # a clientside one runs in the page
         raise BadCallback("unknown callback")
     callback = callback_map[output]
     _dependencies(body.get("inputs"), callback["inputs"], "inputs")

@@ -16,6 +16,7 @@ from dashboard import blocklist, metrics
 from dashboard.game import Game
 from dashboard.i18n import current
 from dashboard.stats import Fooling, GameRecord, RoundRecord, Stats, TopEntry
+from dashboard.stats.records import WallEntry
 from dashboard.store import GameStore
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,12 @@ class WallReads(Protocol):
             keep: Callable[[str], bool] | None = None) -> list[TopEntry]: ...
     def fooling(self, n: int = 5) -> Fooling: ...
     def upload_verdicts(self, day: date | None = None) -> dict[str, int]: ...
+
+
+class ConsoleReads(WallReads, Protocol):
+    """What the operator's console reads besides the wall's figures: the day's entries."""
+
+    def entries(self, day: date) -> list[WallEntry]: ...
 
 
 class InitialsSaved(Enum):
@@ -105,6 +112,31 @@ class Scoreboard:
             metrics.database_errors.inc()
             return InitialsSaved.UNAVAILABLE
         return InitialsSaved.SAVED if stored else InitialsSaved.NOT_FINISHED
+
+    @property
+    def console_reads(self) -> ConsoleReads:
+        """The console's queries (it says so itself when the database fails)."""
+        return self._stats
+
+    def set_hidden(self, game_id: str, hidden: bool) -> bool | None:
+        """The operator takes an entry off the wall, or puts it back: True if done, False if
+        no finished game with initials has this id, None if the database failed."""
+        try:
+            return self._stats.set_hidden(game_id, hidden)
+        except SQLAlchemyError as exc:
+            log.warning("wall entry not changed", extra={"game": game_id, "error": str(exc)})
+            metrics.database_errors.inc()
+            return None
+
+    def clear_board(self, day: date) -> int | None:
+        """The operator clears the day's board (every entry hidden, none deleted): how many
+        were shown; None if the database failed."""
+        try:
+            return self._stats.hide_day(day)
+        except SQLAlchemyError as exc:
+            log.warning("board not cleared", extra={"error": str(exc)})
+            metrics.database_errors.inc()
+            return None
 
     def upload_verdict(self, upload_id: str, ai_guess: str, right: bool) -> None:
         """/upload's "Was the AI right?", stored once per upload."""

@@ -31,15 +31,18 @@ def offline_app(tmp_path: Path, **settings: Any) -> dash.Dash:
 
 def body_for(callback: dict, values: dict[str, Any]) -> dict:
     """The body a page sends for ``callback`` (as ``/_dash-dependencies`` or the app's
-    ``callback_map`` lists it), with ``values`` by "id.property" (None for the rest)."""
+    ``callback_map`` lists it), with ``values`` by "id.property" (None for the rest); the
+    inputs given a value are the ones that changed (all of them when none is)."""
     def deps(items: list[dict]) -> list[dict]:
         return [{**d, "value": values.get(f"{d['id']}.{d['property']}")} for d in items]
 
+    inputs = [f"{d['id']}.{d['property']}" for d in callback["inputs"]]
+    changed = [name for name in inputs if values.get(name) is not None]  # what was touched
     key = callback["output"]
     outputs = [{"id": i, "property": p} for i, p in guard._outputs(key)]
     return {"output": key, "outputs": outputs if key.startswith("..") else outputs[0],
             "inputs": deps(callback["inputs"]), "state": deps(callback["state"]),
-            "changedPropIds": [f"{d['id']}.{d['property']}" for d in callback["inputs"]]}
+            "changedPropIds": changed or inputs}
 
 
 def call(app: dash.Dash, output: str, values: dict[str, Any], client: FlaskClient | None = None,

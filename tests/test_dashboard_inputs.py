@@ -244,3 +244,13 @@ def test_a_malformed_chunked_body_is_a_json_400(dash_url, chunks):
     head, _, _ = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400"), head[:200]
     assert b"application/json" in head.lower()
+
+
+def test_a_clientside_callback_posted_to_the_server_is_a_json_400(dash_url, callbacks):
+    """``<html lang>`` follows the language in the page (a clientside callback): the server
+    has no function for it, so a request for it is an unknown callback, not a 500."""
+    clientside = next(c for c in callbacks if c["output"].startswith("html-lang."))
+    status, content_type, body = post(dash_url, json.dumps(body_for(
+        clientside, {"language.data": "de"})).encode())
+    assert status == 400 and content_type.startswith("application/json"), body
+    assert json.loads(body) == {"error": "unknown callback"}

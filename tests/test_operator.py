@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dash
@@ -45,7 +46,8 @@ def operator_callbacks(app: dash.Dash) -> list[str]:
 def send(app: dash.Dash, client, key: str, headers: dict) -> int:
     values = {"operator-login.n_clicks": 1, "operator-logout.n_clicks": 1,
               "operator-tick.n_intervals": 1, "operator-password.value": PASSWORD,
-              "language.data": "en"}
+              "operator-hide.n_clicks": 1, "operator-reset.n_clicks": 1,
+              "operator-reset-confirm.submit_n_clicks": 1, "language.data": "en"}
     body = body_for({**app.callback_map[key], "output": key}, values)
     return client.post("/_dash-update-component", json=body, headers=headers).status_code
 
@@ -106,7 +108,7 @@ def test_every_operator_callback_refuses_without_a_session_and_runs_with_one(tmp
     for key in keys:
         if "operator-go" not in key:  # the sign-out last
             assert send(app, client, key, SAME) == 200, key
-    assert [action for action, _ in audit(tmp_path)] == ["login"]
+    assert [action for action, _ in audit(tmp_path)] == ["login", "clear board"]
 
 
 def test_another_origin_is_refused_even_with_a_session(tmp_path):
@@ -207,3 +209,57 @@ def test_odd_passwords_are_refused_cleanly(tmp_path, password):
     client = app.server.test_client()
     status, said = login(app, client, password)  # type: ignore[arg-type]
     assert status in (200, 400) and client.get_cookie(web.COOKIE) is None
+
+
+def test_an_entry_leaves_the_wall_comes_back_and_the_board_clears(tmp_path):
+    from dashboard.stats import GameRecord, RoundRecord, open_stats
+
+    stats = open_stats(f"sqlite:///{tmp_path}/stats.sqlite3")
+    ended = datetime.now(UTC)
+    rounds = (RoundRecord("1.jpg", "BMW M3 Coupe 2012", "BMW M3 Coupe 2012",
+                          "BMW M3 Coupe 2012", 3, 3, 4.0),)
+    for gid, initials in (("a" * 16, "ANN"), ("b" * 16, "BOB")):
+        stats.record(GameRecord(gid, ended - timedelta(minutes=2), ended, "expert", "en", True,
+                                rounds, initials))
+    app = console(tmp_path)
+    client = app.server.test_client()
+    assert login(app, client, PASSWORD)[0] == 200
+
+    def wall() -> list[str]:
+        return [e.initials for e in stats.top(ended.date())]
+
+    def toggle(button: str, game_id: str | None) -> str:
+        status, body = call(app, "operator-wall-message.children", {
+            f"{button}.n_clicks": 1, "operator-entry.value": game_id, "language.data": "en"},
+            client=client, headers=SAME)
+        assert status == 200
+        return json.dumps(body["response"])
+
+    assert wall() == ["ANN", "BOB"]
+    assert "Taken off the wall." in toggle("operator-hide", "a" * 16)
+    assert wall() == ["BOB"]
+    assert "Back on the wall." in toggle("operator-show", "a" * 16)
+    assert wall() == ["ANN", "BOB"]
+    assert "not on today's wall" in toggle("operator-hide", "c" * 16)
+    assert "Pick an entry first." in toggle("operator-hide", None)
+    status, body = call(app, "operator-reset-confirm.displayed", {"operator-reset.n_clicks": 1},
+                        client=client, headers=SAME)
+    assert status == 200 and wall() == ["ANN", "BOB"]  # asking is not clearing
+    clear = next(key for key, cb in app.callback_map.items()
+                 if cb["inputs"][0]["id"] == "operator-reset-confirm")
+    response = client.post("/_dash-update-component", headers=SAME, json=body_for(
+        {**app.callback_map[clear], "output": clear},
+        {"operator-reset-confirm.submit_n_clicks": 1, "language.data": "en"}))
+    assert response.status_code == 200 and "2 entries taken off" in response.get_data(True)
+    assert wall() == []
+    assert [(a, d) for a, d in audit(tmp_path) if a != "login"] == [
+        ("hide", "a" * 16), ("show", "a" * 16), ("clear board", "2 entries")]
+
+
+def test_the_console_offers_every_export_there_is():
+    from dashboard.operator import console
+    from dashboard.stats import export
+
+    assert set(console.EXPORTS) == set(export.EXPORTS)
+    assert console.export_link("games", "2026-12-01", None) == \
+        "/operator/export/games.csv?from=2026-12-01"

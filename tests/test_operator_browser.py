@@ -5,9 +5,12 @@ back-ends are down here, as the console shows."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from dashboard.stats import GameRecord, RoundRecord, open_stats
 from devtools.servers import closed_url, dashboard
 from tests.browser import expect
 from tests.look import axe_serious, small_text
@@ -17,10 +20,27 @@ SIZES = {"laptop": {"width": 1280, "height": 800}, "phone": {"width": 390, "heig
 
 
 @pytest.fixture(scope="module")
-def console_url() -> Iterator[str]:
-    with dashboard(closed_url(), closed_url(), closed_url(),
+def console_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A dashboard with the console on, and two of today's games on its wall."""
+    database = f"sqlite:///{tmp_path_factory.mktemp('stats')}/stats.sqlite3"
+    stats = open_stats(database)
+    ended = datetime.now(UTC)
+    rounds = (RoundRecord("1.jpg", "BMW M3 Coupe 2012", "BMW M3 Coupe 2012",
+                          "BMW M3 Coupe 2012", 3, 3, 4.0),)
+    for gid, initials in (("a" * 16, "ANN"), ("b" * 16, "BOB")):
+        stats.record(GameRecord(gid, ended - timedelta(minutes=2), ended, "expert", "en", True,
+                                rounds, initials))
+    stats.close()
+    with dashboard(closed_url(), closed_url(), closed_url(), DASHBOARD_DATABASE_URL=database,
                    DASHBOARD_OPERATOR_PASSWORD=PASSWORD) as url:
         yield url
+
+
+def sign_in(page, url: str) -> None:
+    page.goto(url + "/operator")
+    page.fill("#operator-password", PASSWORD)
+    page.click("#operator-login")
+    expect(page.locator("#operator-console")).to_be_visible()
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -43,3 +63,29 @@ def test_sign_in_see_the_stand_and_sign_out(console_url, tab, size):
     assert page.evaluate("document.cookie").find("operator_session") == -1  # no script sees it
     page.click("#operator-logout")
     expect(page.locator("#operator-password")).to_be_visible()
+
+
+def test_an_entry_taken_off_in_the_console_vanishes_from_the_wall_in_another_tab(console_url,
+                                                                                 tab):
+    wall = tab(viewport={"width": 1920, "height": 1080})
+    wall.goto(console_url + "/stats")
+    expect(wall.locator("#stats-top")).to_contain_text("ANN")
+    console = tab(viewport=SIZES["laptop"])
+    sign_in(console, console_url)
+    console.select_option("#operator-entry", label="ANN  3:3")
+    console.click("#operator-hide")
+    expect(console.locator("#operator-wall-message")).to_have_text("Taken off the wall.")
+    expect(wall.locator("#stats-top")).not_to_contain_text("ANN", timeout=15_000)  # its refresh
+    expect(wall.locator("#stats-top")).to_contain_text("BOB")
+    console.select_option("#operator-entry", label="ANN  3:3  (not on the wall)")
+    console.click("#operator-show")
+    expect(wall.locator("#stats-top")).to_contain_text("ANN", timeout=15_000)
+    with console.expect_download() as download:  # today's games, as a spreadsheet opens them
+        today = datetime.now(UTC).date().isoformat()
+        console.fill("#operator-export-from", today)
+        console.fill("#operator-export-to", today)
+        expect(console.locator("#operator-export-games")).to_have_attribute(
+            "href", f"/operator/export/games.csv?from={today}&to={today}")
+        console.click("#operator-export-games")
+    lines = Path(download.value.path()).read_bytes().decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("id,") and len(lines) == 3  # the header, ANN's and BOB's games

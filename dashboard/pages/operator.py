@@ -13,10 +13,9 @@ from dash.exceptions import PreventUpdate
 from dashboard.game import Game
 from dashboard.i18n import _, in_language, ngettext
 from dashboard.navigation import LANGUAGE, Navigator
-from dashboard.operator import web
+from dashboard.operator import console, web
 
 PATH = web.PAGE
-REFRESH_MS = 5_000
 
 
 def off() -> html.Div:
@@ -40,15 +39,14 @@ def sign_in() -> html.Div:
     ])
 
 
-def console() -> html.Div:
+def signed_in() -> html.Div:
     return html.Div(id="operator-console", className="operator", children=[
         html.Div(className="d-flex justify-content-between align-items-center", children=[
             html.H1(_("Operator console"), className="operator-title"),
             dbc.Button(_("Sign out"), id="operator-logout", color="secondary",
                        className="text-nowrap"),
         ]),
-        html.Section(id="operator-status", className="operator-box"),
-        dcc.Interval(id="operator-tick", interval=REFRESH_MS),
+        *console.layout(),
         dcc.Location(id="operator-go", refresh=True),
     ])
 
@@ -57,29 +55,8 @@ def view(nav: Navigator, _game: Game | None) -> html.Div:
     if not nav.operator.enabled:
         return off()
     if nav.operator.signed_in(flask.request.cookies.get(web.COOKIE)):
-        return console()
+        return signed_in()
     return sign_in()
-
-
-def status(nav: Navigator) -> list:
-    """What the stand is doing now: the back-ends, the model version, the photo pool."""
-    health = nav.health.current
-    parts = [("model", _("The AI (model server)"), health.model),
-             ("images", _("The photos (image server)"), health.images),
-             ("explainer", _("Where the AI looked (explainer)"), health.explainer),
-             ("store", _("Game store"), health.store)]
-    rows = [html.Tr([html.Td(label), html.Td(
-        _("up") if up else _("down"), id=f"operator-service-{key}",
-        className="text-success-emphasis" if up else "text-danger-emphasis")])
-        for key, label, up in parts]
-    pool = nav.catalog.size()
-    return [html.H2(_("The stand now"), className="box-title"),
-            dbc.Table(html.Tbody(rows), borderless=True, size="sm", className="mb-2"),
-            html.P([_("Model version: {version}").format(
-                version=health.version if health.version is not None else "–")],
-                id="operator-model-version"),
-            html.P(ngettext("{n} photo in the pool", "{n} photos in the pool", pool).format(
-                n=pool), id="operator-pool")]
 
 
 def register(app: Dash, nav: Navigator) -> None:
@@ -114,8 +91,4 @@ def register(app: Dash, nav: Navigator) -> None:
         web.set_session(ctx.response, None, request.is_secure)
         return PATH
 
-    @app.callback(Output("operator-status", "children"), Input("operator-tick", "n_intervals"),
-                  LANGUAGE)
-    @in_language
-    def refresh(_tick: int | None):
-        return status(nav)
+    console.register(app, nav)

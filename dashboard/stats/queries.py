@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import islice
+from typing import TypeVar
 
 from sqlalchemy import Engine, case, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -17,12 +18,14 @@ from dashboard.stats.records import (
     Fooling,
     GameRecord,
     TopEntry,
+    WallEntry,
     check_initials,
     check_text,
 )
 from dashboard.stats.schema import ABANDONED, FINISHED, GameRow, RoundRow, UploadVerdictRow
 
 log = logging.getLogger("dashboard.stats")
+T = TypeVar("T")
 
 
 class Stats:
@@ -36,7 +39,7 @@ class Stats:
     def close(self) -> None:
         self.engine.dispose()
 
-    def _write(self, work: Callable[[Session], bool]) -> bool:
+    def _write(self, work: Callable[[Session], T]) -> T:
         """Run ``work`` in one write transaction; a lost insert race is retried (PostgreSQL)."""
         with self._lock:
             for attempt in range(3):
@@ -118,7 +121,8 @@ class Stats:
         With ``keep``, only initials it accepts, still ``n`` of them if there are: the rows are
         read in order until ``n`` are kept (the wall asks for one day's games)."""
         query = (select(GameRow.initials, GameRow.human_points, GameRow.ai_points)
-                 .where(GameRow.status == FINISHED, GameRow.initials.is_not(None), *_on_day(day))
+                 .where(GameRow.status == FINISHED, GameRow.initials.is_not(None),
+                        GameRow.hidden.is_(False), *_on_day(day))
                  .order_by(GameRow.human_points.desc(),
                            (GameRow.human_points - GameRow.ai_points).desc(),
                            GameRow.ended_at, GameRow.id))
@@ -127,6 +131,38 @@ class Stats:
         with Session(self.engine) as session:
             entries = (TopEntry(*row) for row in session.execute(query))
             return list(islice((e for e in entries if keep is None or keep(e.initials)), n))
+
+    def entries(self, day: date) -> list[WallEntry]:
+        """The day's finished games with initials, hidden ones too, best first (the
+        operator's list of the wall)."""
+        query = (select(GameRow.id, GameRow.initials, GameRow.human_points, GameRow.ai_points,
+                        GameRow.hidden)
+                 .where(GameRow.status == FINISHED, GameRow.initials.is_not(None), *_on_day(day))
+                 .order_by(GameRow.human_points.desc(),
+                           (GameRow.human_points - GameRow.ai_points).desc(),
+                           GameRow.ended_at, GameRow.id))
+        with Session(self.engine) as session:
+            return [WallEntry(*row) for row in session.execute(query)]
+
+    def set_hidden(self, game_id: str, hidden: bool) -> bool:
+        """Take a game's initials off the wall, or put them back; False if no finished game
+        with initials has this id."""
+        def work(session: Session) -> bool:
+            result = session.execute(
+                update(GameRow).where(GameRow.id == game_id, GameRow.status == FINISHED,
+                                      GameRow.initials.is_not(None)).values(hidden=hidden))
+            return result.rowcount == 1
+        return self._write(work)
+
+    def hide_day(self, day: date) -> int:
+        """Clear the day's board: every entry of that day hidden; how many were shown."""
+        def work(session: Session) -> int:
+            result = session.execute(
+                update(GameRow).where(GameRow.status == FINISHED, GameRow.initials.is_not(None),
+                                      GameRow.hidden.is_(False), *_on_day(day))
+                .values(hidden=True))
+            return result.rowcount
+        return self._write(work)
 
     def record_upload_verdict(self, upload_id: str, ai_guess: str, right: bool,
                               at: datetime | None = None) -> bool:

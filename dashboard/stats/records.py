@@ -99,6 +99,16 @@ class TopEntry:
 
 
 @dataclass(frozen=True)
+class WallEntry:
+    """A finished game with initials as the operator sees it: shown on the wall, or hidden."""
+    game_id: str
+    initials: str
+    human_points: int
+    ai_points: int
+    hidden: bool
+
+
+@dataclass(frozen=True)
 class CarMisses:
     """A car and how often it was guessed wrong (not the exact class) out of how many tries."""
     class_name: str

@@ -15,6 +15,7 @@ from sqlalchemy import (
     MetaData,
     String,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -78,6 +79,8 @@ class GameRow(Base):
     language: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(10))
     initials: Mapped[str | None] = mapped_column(String(3))
+    # Taken off the wall by the operator (the record stays): 0005.
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     human_points: Mapped[int] = mapped_column(Integer)
     ai_points: Mapped[int] = mapped_column(Integer)
     rounds: Mapped[list[RoundRow]] = relationship(
