@@ -288,7 +288,8 @@ def test_bad_rounds_are_refused(change):
 ])
 def test_the_database_itself_refuses_bad_rows(stats, values):
     with stats.engine.begin() as conn, pytest.raises(IntegrityError):
-        conn.execute(text(f"INSERT INTO games VALUES {values}"))
+        conn.execute(text("INSERT INTO games (id, started_at, ended_at, mode, language, status,"
+                          f" initials, human_points, ai_points) VALUES {values}"))
 
 
 def test_the_database_refuses_rounds_without_a_game_or_with_bad_points(filled):

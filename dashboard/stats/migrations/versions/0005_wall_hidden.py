@@ -13,12 +13,15 @@ branch_labels = None
 depends_on = None
 
 
+# A plain ALTER TABLE on both databases: SQLite adds and drops a column in place. A batch
+# (copy-and-move) alteration of ``games`` would drop the old table, and with foreign keys on
+# that deletes every round (ON DELETE CASCADE).
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("games") as batch:
-        batch.add_column(sa.Column("hidden", sa.Boolean(), nullable=False,
-                                   server_default=sa.false()))
+    op.add_column("games", sa.Column("hidden", sa.Boolean(), nullable=False,
+                                     server_default=sa.false()))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("games") as batch:
-        batch.drop_column("hidden")
+    op.drop_column("games", "hidden")
