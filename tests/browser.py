@@ -392,3 +392,14 @@ def expect_verdict(v: Visitor, you: int, ai: int) -> None:
         "You win!" if you > ai else "The AI wins!" if ai > you else "It's a draw!")
     expect(v.page.locator("#final-you")).to_have_text(str(you))
     expect(v.page.locator("#final-ai")).to_have_text(str(ai))
+
+
+def start_easy(v: Visitor, pool: PhotoPool) -> None:
+    """Home, Easy, and the right one of the four choices: the game's one result is shown."""
+    v.open("/")
+    v.page.locator("#play-easy").click()
+    choices = v.page.locator("#choices button")
+    expect(choices).to_have_count(4)
+    answer = pool.answer(v.photo()).class_name
+    v.page.locator("#choices").get_by_role("button", name=answer, exact=True).click()
+    expect(v.page.locator("#next")).to_be_visible()

@@ -1,13 +1,31 @@
-"""The committed model and its photos, as tests read them: a helper module, so that no test
-imports conftest.py (pytest loads that itself, under another name)."""
+"""The committed model and its photos, and a day of games for the wall, as tests read them: a
+helper module, so that no test imports conftest.py (pytest loads that itself, under another
+name)."""
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from model_api import dataset
 from model_api.contract import DEFAULT_EXPORT_DIR
 
 COMMITTED_VERSION = DEFAULT_EXPORT_DIR / "1"
+TODAYS_INITIALS = {"a" * 16: "ANN", "b" * 16: "BOB"}  # game id: initials, both 3:3
+
+
+def record_todays_games(database_url: str) -> None:
+    """Two finished games of today with initials (ANN and BOB, one exact round each), written
+    into the statistics at ``database_url``."""
+    from dashboard.stats import GameRecord, RoundRecord, open_stats
+
+    stats = open_stats(database_url)
+    ended = datetime.now(UTC)
+    car = "BMW M3 Coupe 2012"
+    rounds = (RoundRecord("1.jpg", car, car, car, 3, 3, 4.0),)
+    for game_id, initials in TODAYS_INITIALS.items():
+        stats.record(GameRecord(game_id, ended - timedelta(minutes=2), ended, "expert", "en",
+                                True, rounds, initials))
+    stats.close()
 
 
 def photo_bytes(root: Path, photos: list[dataset.Photo]) -> list[bytes]:

@@ -24,7 +24,7 @@ from dashboard import guard, metrics
 from dashboard.scoreboard import Scoreboard
 from devtools.launcher import alive, descendants
 from devtools.servers import dashboard
-from tests.browser import PhotoPool, Visitor, expect
+from tests.browser import PhotoPool, Visitor, expect, start_easy
 from tests.callbacks import call, offline_app
 from tests.hostile import pid_listening
 
@@ -152,15 +152,8 @@ def scrape(url: str) -> str:
 
 
 def play_one_easy_game(v: Visitor, pool: PhotoPool) -> None:
-    """Home, Easy, the right one of the four choices, on to the finish: one whole game of one
-    round (tests/test_stats_workers.py plays them the same way)."""
-    v.open("/")
-    v.page.locator("#play-easy").click()
-    choices = v.page.locator("#choices button")
-    expect(choices).to_have_count(4)
-    answer = pool.answer(v.photo()).class_name
-    v.page.locator("#choices").get_by_role("button", name=answer, exact=True).click()
-    expect(v.page.locator("#next")).to_be_visible()
+    """One whole game of one round, answered right, on to the finish."""
+    start_easy(v, pool)
     v.page.locator("#next").click()
     expect(v.page.locator("#verdict")).to_be_visible()
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dash
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from dashboard.operator import web
 from dashboard.stats.schema import AuditEntry, OperatorSession
 from tests.callbacks import body_for, call, offline_app
+from tests.data import record_todays_games
 
 PASSWORD = "correct horse battery"
 SAME = {"Origin": "http://localhost"}  # the test client's own origin
@@ -212,15 +213,12 @@ def test_odd_passwords_are_refused_cleanly(tmp_path, password):
 
 
 def test_an_entry_leaves_the_wall_comes_back_and_the_board_clears(tmp_path):
-    from dashboard.stats import GameRecord, RoundRecord, open_stats
+    from dashboard.stats import open_stats
 
-    stats = open_stats(f"sqlite:///{tmp_path}/stats.sqlite3")
+    database = f"sqlite:///{tmp_path}/stats.sqlite3"
+    record_todays_games(database)
+    stats = open_stats(database)
     ended = datetime.now(UTC)
-    rounds = (RoundRecord("1.jpg", "BMW M3 Coupe 2012", "BMW M3 Coupe 2012",
-                          "BMW M3 Coupe 2012", 3, 3, 4.0),)
-    for gid, initials in (("a" * 16, "ANN"), ("b" * 16, "BOB")):
-        stats.record(GameRecord(gid, ended - timedelta(minutes=2), ended, "expert", "en", True,
-                                rounds, initials))
     app = console(tmp_path)
     client = app.server.test_client()
     assert login(app, client, PASSWORD)[0] == 200

@@ -5,14 +5,14 @@ back-ends are down here, as the console shows."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from dashboard.stats import GameRecord, RoundRecord, open_stats
 from devtools.servers import closed_url, dashboard
 from tests.browser import expect
+from tests.data import record_todays_games
 from tests.look import axe_serious, small_text
 
 PASSWORD = "correct horse battery"
@@ -23,14 +23,7 @@ SIZES = {"laptop": {"width": 1280, "height": 800}, "phone": {"width": 390, "heig
 def console_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A dashboard with the console on, and two of today's games on its wall."""
     database = f"sqlite:///{tmp_path_factory.mktemp('stats')}/stats.sqlite3"
-    stats = open_stats(database)
-    ended = datetime.now(UTC)
-    rounds = (RoundRecord("1.jpg", "BMW M3 Coupe 2012", "BMW M3 Coupe 2012",
-                          "BMW M3 Coupe 2012", 3, 3, 4.0),)
-    for gid, initials in (("a" * 16, "ANN"), ("b" * 16, "BOB")):
-        stats.record(GameRecord(gid, ended - timedelta(minutes=2), ended, "expert", "en", True,
-                                rounds, initials))
-    stats.close()
+    record_todays_games(database)
     with dashboard(closed_url(), closed_url(), closed_url(), DASHBOARD_DATABASE_URL=database,
                    DASHBOARD_OPERATOR_PASSWORD=PASSWORD) as url:
         yield url

@@ -23,7 +23,7 @@ import pytest
 
 from devtools.launcher import alive, descendants, launched
 from devtools.servers import dashboard
-from tests.browser import PhotoPool, Visitor, expect
+from tests.browser import Visitor, expect, start_easy
 from tests.hostile import pid_listening
 
 ONE_ROUND = {"DASHBOARD_ROUNDS": "1"}
@@ -35,17 +35,6 @@ def api_stats(base: str) -> dict:
     with urllib.request.urlopen(base + "/api/stats", timeout=10) as response:
         assert response.status == 200
         return json.load(response)
-
-
-def start_easy(v: Visitor, pool: PhotoPool) -> None:
-    """Home, Easy, and the right one of the four choices: the game's one result is shown."""
-    v.open("/")
-    v.page.locator("#play-easy").click()
-    choices = v.page.locator("#choices button")
-    expect(choices).to_have_count(4)
-    answer = pool.answer(v.photo()).class_name
-    v.page.locator("#choices").get_by_role("button", name=answer, exact=True).click()
-    expect(v.page.locator("#next")).to_be_visible()
 
 
 def finish(visitors: list[Visitor]) -> None:
