@@ -569,6 +569,18 @@ def test_the_proxy_health_endpoint_and_forwarded_headers(two_replicas):
     conn.close()
 
 
+def test_the_replicas_metrics_are_not_served_to_visitors(two_replicas):
+    """Prometheus scrapes the replicas directly; through the published proxy /metrics is an
+    unknown path (a JSON 404), while the dashboard's other paths pass."""
+    conn = http.client.HTTPConnection(two_replicas, timeout=5)
+    for path in ("/metrics", "/metrics?name=x"):
+        status, headers, answer = ask(conn, "GET", path)
+        assert (status, answer) == (404, {"error": "not found"}), path
+        assert headers["Content-Type"] == "application/json"
+    assert ask(conn, "GET", "/health")[0] == 200  # a replica answers other paths
+    conn.close()
+
+
 def test_a_replica_that_fails_is_retried_on_another(tmp_path):
     """A replica that refuses connections (gone): every request, POSTs included, is answered by
     the other, since none of them reached it. A replica that answers 503 (busy): a GET is
