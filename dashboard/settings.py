@@ -104,4 +104,9 @@ class Settings(BaseSettings):
                                "included")
     operator_idle_seconds: float = Field(
         8 * 3600, gt=0, description="a console session unused this long is signed out")
+    supervisor_url: str = Field(
+        "", pattern=r"^(unix:///.+)?$",
+        description="the local supervisord's socket (`unix:///…/supervisord.sock`), whose "
+                    "services the console restarts; set by `python -m stack`. Empty: no local "
+                    "supervisor (Docker Compose), the console offers no restarts")
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")

@@ -10,6 +10,7 @@ import shutil
 import sys
 from dataclasses import dataclass, field
 
+from common.supervisor_rpc import DASHBOARD, EXPLAINER, IMAGE_SERVER, MODEL_SERVER, REDIS
 from model_api.contract import MODEL_NAME
 from stack.settings import Settings
 
@@ -59,24 +60,24 @@ def redis(settings: Settings) -> Service:
             "--maxmemory-policy", "allkeys-lru", "--maxmemory-samples", "10",
             "--dir", str(settings.redis_dir.resolve()), "--dbfilename", "games.rdb",
             "--save", "60 1", "--appendonly", "no", "--loglevel", "warning"]
-    return Service("redis", argv, {}, settings.redis_url)
+    return Service(REDIS, argv, {}, settings.redis_url)
 
 
 def backends(settings: Settings) -> list[Service]:
     """The services the dashboard calls; none needs another to start, so they start together."""
     return [
         *([redis(settings)] if settings.uses_redis else []),
-        Service("model-server", python_module("model.serving"), settings.model_server_env(),
+        Service(MODEL_SERVER, python_module("model.serving"), settings.model_server_env(),
                 f"{settings.model_url}/v1/models/{MODEL_NAME}"),
-        Service("image-server", python_module("image_server"), settings.image_server_env(),
+        Service(IMAGE_SERVER, python_module("image_server"), settings.image_server_env(),
                 f"{settings.image_server_url}/health"),
-        Service("explainer", python_module("explainer"), settings.explainer_env(),
+        Service(EXPLAINER, python_module("explainer"), settings.explainer_env(),
                 f"{settings.explainer_url}/health"),
     ]
 
 
 def dashboard(settings: Settings) -> Service:
-    return Service("dashboard", settings.dashboard_argv(), settings.dashboard_env(),
+    return Service(DASHBOARD, settings.dashboard_argv(), settings.dashboard_env(),
                    f"{settings.dashboard_url}/health", autostart=False)
 
 

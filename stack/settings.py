@@ -20,6 +20,9 @@ REPO = Path(__file__).resolve().parent.parent
 # gunicorn through this interpreter, so the virtualenv's copy runs even when it is not on PATH.
 DASHBOARD_COMMAND = ("{python} -m gunicorn --config python:dashboard.gunicorn_conf "
                      "--bind {host}:{port} 'dashboard.app:create_server()'")
+# supervisord's XML-RPC socket, in run_dir: the launcher, its health-check listener and the
+# dashboard's console (DASHBOARD_SUPERVISOR_URL) reach supervisord there.
+SUPERVISORD_SOCKET = "supervisord.sock"
 # Where a client reaches a server that listens on every interface.
 _LOCAL_FOR_WILDCARD = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}
 
@@ -137,6 +140,11 @@ class Settings(BaseSettings):
         return _url(self.dashboard_host, self.dashboard_port)
 
     @property
+    def supervisor_url(self) -> str:
+        """supervisord's XML-RPC interface, for the dashboard's console (its restarts)."""
+        return f"unix://{self.run_dir.resolve() / SUPERVISORD_SOCKET}"
+
+    @property
     def redis_url(self) -> str:
         return _url(self.host, self.redis_port).replace("http://", "redis://", 1) + "/0"
 
@@ -162,13 +170,15 @@ class Settings(BaseSettings):
         }
 
     def dashboard_env(self) -> dict[str, str]:
-        """Its back-ends, its workers, and the stack's Redis as its game store when there is
-        one (else ``DASHBOARD_STORE_URL`` comes from the caller, or the on-disk default)."""
+        """Its back-ends, its workers, the stack's Redis as its game store when there is one
+        (else ``DASHBOARD_STORE_URL`` comes from the caller, or the on-disk default), and
+        supervisord, whose programs the operator's console restarts."""
         return {
             "DASHBOARD_MODEL_URL": self.model_url,
             "DASHBOARD_EXPLAINER_URL": self.explainer_url,
             "DASHBOARD_IMAGE_SERVER_URL": self.image_server_url,
             "DASHBOARD_WORKERS": str(self.workers),
+            "DASHBOARD_SUPERVISOR_URL": self.supervisor_url,
             **({"DASHBOARD_STORE_URL": self.redis_url} if self.uses_redis else {}),
         }
 

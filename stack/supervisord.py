@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import re
 import shlex
 import shutil
 import signal
@@ -20,15 +19,15 @@ import xmlrpc.client
 from dataclasses import dataclass
 from pathlib import Path
 
+from common import supervisor_rpc
 from common.process import die_with_parent
+from common.supervisor_rpc import FATAL, RUNNING, STARTING, STOPPED  # noqa: F401 - for callers
 from stack.services import Service, python_module
-from stack.settings import REPO, Settings
+from stack.settings import REPO, SUPERVISORD_SOCKET, Settings
 
 RPC_TIMEOUT_S = 10.0
 STDERR_FD = 2
 LISTENER = "healthcheck"
-# supervisord's state names (supervisor.states.ProcessStates), as getProcessInfo reports them
-STARTING, RUNNING, FATAL, STOPPED = "STARTING", "RUNNING", "FATAL", "STOPPED"
 # what a call to supervisord may raise: refused, timed out, garbled, or a Fault it answered
 RPC_ERRORS = (OSError, http.client.HTTPException, xmlrpc.client.Error)
 
@@ -96,7 +95,7 @@ class Layout:
 
     @property
     def socket(self) -> Path:
-        return self.run_dir / "supervisord.sock"
+        return self.run_dir / SUPERVISORD_SOCKET
 
     @property
     def log(self) -> Path:
@@ -136,10 +135,10 @@ def config(settings: Settings, layout: Layout, services: list[Service], setpriv:
         f"childlogdir={run}\n"
         # as root, say so: supervisord then skips its warning about not dropping privileges
         + ("user=root\n" if os.geteuid() == 0 else ""),
-        f"[unix_http_server]\nfile={run}/supervisord.sock\nchmod=0700\n",
+        f"[unix_http_server]\nfile={_value(str(layout.socket))}\nchmod=0700\n",
         "[rpcinterface:supervisor]\n"
         "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n",
-        f"[supervisorctl]\nserverurl=unix://{run}/supervisord.sock\n",
+        f"[supervisorctl]\nserverurl={_value(layout.server_url)}\n",
     ]
     for priority, service in enumerate(services, start=100):  # the dashboard is stopped first
         sections.append(
@@ -244,13 +243,4 @@ def last_end(api: xmlrpc.client.ServerProxy, name: str) -> tuple[int, str]:
         tail = api.readLog(-32768, 0)
     except RPC_ERRORS:
         tail = ""
-    pid, end = 0, "status unknown"
-    spawned = re.compile(rf"spawned: '{re.escape(name)}' with pid (\d+)")
-    ended = re.compile(rf"(?:exited|stopped): {re.escape(name)} \(([^;)]*)")
-    running = 0
-    for line in tail.splitlines():
-        if match := spawned.search(line):
-            running = int(match.group(1))
-        elif match := ended.search(line):
-            pid, end = running, match.group(1)
-    return pid, end
+    return supervisor_rpc.last_end(tail, name)
