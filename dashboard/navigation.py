@@ -25,6 +25,8 @@ from dashboard.game_pool import GamePool
 from dashboard.health import HealthWatcher
 from dashboard.i18n import LANGUAGES, in_language, use
 from dashboard.operator.auth import OperatorAuth
+from dashboard.operator.errors import ErrorWindow
+from dashboard.operator.stand import Stand
 from dashboard.runtime import Runtime
 from dashboard.scoreboard import Scoreboard
 from dashboard.store import GameStore
@@ -57,6 +59,8 @@ class Navigator:
         self.upload: UploadFeed = runtime.upload
         self.explore: ExploreFeed = runtime.explore
         self.model_card: ModelCardFeed = runtime.model_card
+        self.stand: Stand = runtime.stand  # the console: the local supervisor's programs
+        self.errors: ErrorWindow = runtime.errors  # the console: errors in the last hour
         self.scoreboard = scoreboard
         self.operator = operator
         self.pages = pages

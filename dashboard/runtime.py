@@ -14,6 +14,8 @@ from dashboard.feeds.upload import UploadFeed
 from dashboard.game_pool import GamePool
 from dashboard.health import HealthWatcher
 from dashboard.loop import Loop
+from dashboard.operator.errors import ErrorWindow
+from dashboard.operator.stand import Stand
 from dashboard.output_cache import open_output_cache
 from dashboard.pool_outputs import PoolOutputs
 from dashboard.settings import Settings
@@ -36,6 +38,9 @@ class Runtime:
         self.explore = ExploreFeed(self.loop, services, self.catalog, self.outputs, self.store,
                                    settings, rng)
         self.model_card = ModelCardFeed(self.loop, services, self.catalog, settings)
+        self.stand = Stand(self.loop, settings.supervisor_url)  # the console's restarts
+        self.errors = ErrorWindow()  # the console's errors in the last hour
+        self.errors.start(self.loop)
         self.health.start()
         self.games.start()
 

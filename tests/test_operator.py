@@ -16,7 +16,7 @@ from itsdangerous import URLSafeSerializer
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
-from dashboard.operator import web
+from dashboard.operator import stand, web
 from dashboard.stats.schema import AuditEntry, OperatorSession
 from tests.callbacks import body_for, call, offline_app
 from tests.data import record_todays_games
@@ -48,7 +48,12 @@ def send(app: dash.Dash, client, key: str, headers: dict) -> int:
     values = {"operator-login.n_clicks": 1, "operator-logout.n_clicks": 1,
               "operator-tick.n_intervals": 1, "operator-password.value": PASSWORD,
               "operator-hide.n_clicks": 1, "operator-reset.n_clicks": 1,
-              "operator-reset-confirm.submit_n_clicks": 1, "language.data": "en"}
+              "operator-reset-confirm.submit_n_clicks": 1, "language.data": "en",
+              "operator-event-save.n_clicks": 1, "operator-event-name.value": "Auto Show",
+              "operator-logo-remove.n_clicks": 1,
+              "operator-block-add.n_clicks": 1, "operator-block-entry.value": "QQQ",
+              **{f"operator-restart-{key}.n_clicks": 1 for key in stand.KEYS},
+              **{f"operator-restart-confirm-{key}.submit_n_clicks": 1 for key in stand.KEYS}}
     body = body_for({**app.callback_map[key], "output": key}, values)
     return client.post("/_dash-update-component", json=body, headers=headers).status_code
 

@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.i18n import N_, _, in_language, ngettext
 from dashboard.navigation import LANGUAGE, Navigator
-from dashboard.operator import web
+from dashboard.operator import stand, web
 
 REFRESH_MS = 5_000
 UNAVAILABLE = "–"
@@ -40,7 +40,7 @@ def export_link(kind: str, first: str | None, last: str | None) -> str:
 
 def layout() -> list:
     return [
-        html.Section(id="operator-status", className="operator-box"),
+        *stand.layout(),
         html.Section(id="operator-figures", className="operator-box"),
         html.Section(className="operator-box", children=[
             html.H2(_("Today's wall"), className="box-title"),
@@ -77,27 +77,6 @@ def layout() -> list:
         dcc.Interval(id="operator-tick", interval=REFRESH_MS),
     ]
 
-
-
-def status(nav: Navigator) -> list:
-    """What the stand is doing now: the back-ends, the model version, the photo pool."""
-    health = nav.health.current
-    parts = [("model", _("The AI (model server)"), health.model),
-             ("images", _("The photos (image server)"), health.images),
-             ("explainer", _("Where the AI looked (explainer)"), health.explainer),
-             ("store", _("Game store"), health.store)]
-    rows = [html.Tr([html.Td(label), html.Td(
-        _("up") if up else _("down"), id=f"operator-service-{key}",
-        className="text-success-emphasis" if up else "text-danger-emphasis")])
-        for key, label, up in parts]
-    pool = nav.catalog.size()
-    return [html.H2(_("The stand now"), className="box-title"),
-            dbc.Table(html.Tbody(rows), borderless=True, size="sm", className="mb-2"),
-            html.P([_("Model version: {version}").format(
-                version=health.version if health.version is not None else UNAVAILABLE)],
-                id="operator-model-version"),
-            html.P(ngettext("{n} photo in the pool", "{n} photos in the pool", pool).format(
-                n=pool), id="operator-pool")]
 
 
 def figures(nav: Navigator) -> list:
@@ -140,12 +119,14 @@ def _said(text: str, colour: str) -> dbc.Alert:
 
 
 def register(app: Dash, nav: Navigator) -> None:
+    stand.register(app, nav)
+
     @app.callback(Output("operator-status", "children"), Output("operator-figures", "children"),
                   Output("operator-entry", "options"), Input("operator-tick", "n_intervals"),
                   LANGUAGE)
     @in_language
     def refresh(_tick: int | None):
-        return status(nav), figures(nav), entries(nav)
+        return stand.status(nav), figures(nav), entries(nav)
 
     @app.callback(Output("operator-wall-message", "children"),
                   Output("operator-entry", "options", allow_duplicate=True),
