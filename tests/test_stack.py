@@ -8,14 +8,19 @@ start, ends killed outright. Which processes remain is read from /proc.
 """
 from __future__ import annotations
 
+import http.cookies
+import json
 import os
 import re
 import shlex
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -25,6 +30,8 @@ from supervisor.datatypes import RestartUnconditionally
 from supervisor.options import ServerOptions
 
 from dashboard.game import Game
+from dashboard.guard import CALLBACK_PATH
+from dashboard.operator.web import COOKIE
 from dashboard.settings import Settings as DashboardSettings
 from dashboard.store import open_store
 from devtools.launcher import SERVICES, alive, descendants, free_ports, launched
@@ -33,8 +40,11 @@ from stack.services import Service, services
 from stack.settings import Settings
 from stack.supervisord import Layout, config
 from tests import redis_server
+from tests.callbacks import body_for
+from tests.test_operator_stand import find
 
 RESTART_S = 30  # the issue's bound for a killed service to answer again
+OPERATOR_PASSWORD = "the stand's own console"
 
 
 def environ(pid: int) -> dict[str, str]:
@@ -46,7 +56,8 @@ def environ(pid: int) -> dict[str, str]:
 def stack(photo_pool_dir: Path):
     # two dashboard workers (PLAY_WORKERS=2): Redis runs as one more service, their game store
     redis_server.require()  # skips these tests when redis-server is missing
-    with launched(photo_pool_dir, workers=2) as stack:
+    with launched(photo_pool_dir, workers=2,
+                  env={"DASHBOARD_OPERATOR_PASSWORD": OPERATOR_PASSWORD}) as stack:
         yield stack
 
 
@@ -115,6 +126,92 @@ def test_a_killed_service_answers_again_and_the_others_keep_their_pids(stack, se
     assert any(line["program"] == service and line["pid"] == before[service]
                and line["reason"].startswith("exited (terminated by SIGKILL)")
                for line in stack.log_lines("restarting")), stack.report()
+
+
+class Console:
+    """The operator's console of a running dashboard, over HTTP as its page drives it: the
+    callbacks the dashboard itself lists, from its own origin, with the session cookie."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        with urllib.request.urlopen(url + "/_dash-dependencies", timeout=10) as response:
+            self.callbacks = json.loads(response.read())
+        self.cookie = ""
+
+    def send(self, values: dict) -> tuple[int, dict]:
+        """The callback whose inputs are the first of ``values``'s names: (status, answer)."""
+        first = next(iter(values))
+        callback = next(cb for cb in self.callbacks
+                        if first in [f"{d['id']}.{d['property']}" for d in cb["inputs"]])
+        request = urllib.request.Request(
+            self.url + CALLBACK_PATH, method="POST",
+            data=json.dumps(body_for(callback, {**values, "language.data": "en"})).encode(),
+            headers={"Content-Type": "application/json", "Origin": self.url,
+                     **({"Cookie": self.cookie} if self.cookie else {})})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                for header in response.headers.get_all("Set-Cookie") or []:
+                    if morsel := http.cookies.SimpleCookie(header).get(COOKIE):
+                        self.cookie = f"{COOKIE}={morsel.value}"
+                return response.status, json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            return error.code, {}
+
+    def sign_in(self, password: str) -> None:
+        status, _ = self.send({"operator-login.n_clicks": 1, "operator-password.value": password})
+        assert status == 200 and self.cookie
+
+    def shown(self, component_id: str) -> str:
+        """What the status panel shows in ``component_id`` now."""
+        status, body = self.send({"operator-tick.n_intervals": 1})
+        assert status == 200, status
+        found = find(body["response"]["operator-status"]["children"], component_id)
+        assert found is not None, component_id
+        return found["props"]["children"]
+
+    def restart(self, key: str) -> str:
+        """Press ``key``'s Restart, then OK: what the console says."""
+        status, body = self.send({f"operator-restart-{key}.n_clicks": 1})
+        assert status == 200 and body["response"][f"operator-restart-confirm-{key}"] == {
+            "displayed": True}, body
+        status, body = self.send({f"operator-restart-confirm-{key}.submit_n_clicks": 1})
+        assert status == 200, status
+        return json.dumps(body)
+
+
+@pytest.mark.stack
+def test_the_operator_restarts_a_frozen_service_and_reloads_the_dashboard(stack):
+    console = Console(stack.url)
+    assert console.send({"operator-restart-confirm-explainer.submit_n_clicks": 1})[0] == 401
+    console.sign_in(OPERATOR_PASSWORD)
+    counted = int(console.shown("operator-restarts-explainer"))
+    frozen = stack.kill("explainer", signal.SIGSTOP)  # hung: it answers nothing, not SIGTERM
+    pressed = time.monotonic()
+    assert "Restarting" in console.restart("explainer")
+    took = stack.wait_replaced("explainer", frozen, stack.settings.stop_timeout + RESTART_S,
+                               since=pressed)
+    print(f"a frozen explainer answers again {took:.1f} s after the console's restart")
+    assert not alive({frozen})
+    assert int(console.shown("operator-restarts-explainer")) > counted
+    assert console.shown("operator-state-explainer") in ("starting", "running")
+    assert any(line.get("program") == "explainer" and line["reason"] == "the operator asked"
+               for line in stack.log_lines("restarting")), stack.report()
+    database = stack.settings.run_dir.parent / "stats.sqlite3"
+    with sqlite3.connect(database) as connection:
+        assert ("restart", "explainer") in connection.execute(
+            "SELECT action, detail FROM operator_audit").fetchall()
+
+    # the dashboard: gunicorn's graceful reload, fresh workers under the same master
+    master = stack.pids()["dashboard"]
+    workers = alive(descendants(master))
+    assert "Reloading" in console.restart("dashboard")  # its answer came back whole
+    deadline = time.monotonic() + RESTART_S
+    while alive(workers) or len(alive(descendants(master))) < 2:
+        assert time.monotonic() < deadline, stack.report()
+        time.sleep(0.2)
+    assert stack.pids()["dashboard"] == master
+    stack.wait_healthy("dashboard", RESTART_S)
+    assert console.shown("operator-state-dashboard") == "running"
 
 
 @pytest.mark.stack
