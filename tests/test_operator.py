@@ -49,9 +49,6 @@ def send(app: dash.Dash, client, key: str, headers: dict) -> int:
               "operator-tick.n_intervals": 1, "operator-password.value": PASSWORD,
               "operator-hide.n_clicks": 1, "operator-reset.n_clicks": 1,
               "operator-reset-confirm.submit_n_clicks": 1, "language.data": "en",
-              "operator-event-save.n_clicks": 1, "operator-event-name.value": "Auto Show",
-              "operator-logo-remove.n_clicks": 1,
-              "operator-block-add.n_clicks": 1, "operator-block-entry.value": "QQQ",
               **{f"operator-restart-{key}.n_clicks": 1 for key in stand.KEYS},
               **{f"operator-restart-confirm-{key}.submit_n_clicks": 1 for key in stand.KEYS}}
     body = body_for({**app.callback_map[key], "output": key}, values)
