@@ -226,7 +226,7 @@ def _confirmation(key: str) -> str:
         return _("Reload the dashboard? Fresh workers take over within seconds; the running "
                  "ones first finish what they are answering, this click included. Games in "
                  "progress are kept.")
-    return _("Restart {service}? It is stopped (killed if it does not stop in time) and "
+    return _("Restart “{service}”? It is stopped (killed if it does not stop in time) and "
              "started again; until it answers, the game shows it as unavailable.").format(
         service=_(LABELS[key]))
 
@@ -313,16 +313,16 @@ def restart(nav: Navigator, key: str) -> dbc.Alert:
         if key == "dashboard":
             return _said(_("Reloading the dashboard: fresh workers take over within seconds. "
                            "This console carries on by itself."), "info")
-        return _said(_("Restarting {service}… The panel above shows it coming back.").format(
+        return _said(_("Restarting “{service}”… The panel above shows it coming back.").format(
             service=service), "info")
     if outcome is Outcome.BUSY:
         return _said(_("Not now: a restart is under way. Try again once every service runs."),
                      "warning")
     if outcome is Outcome.NOT_HERE:
-        return _said(_("{service} is not run by this machine's supervisor.").format(
+        return _said(_("“{service}” is not run by this machine's supervisor.").format(
             service=service), "secondary")
     if outcome is Outcome.FAILED:
-        return _said(_("The supervisor refused to restart {service}.").format(service=service),
+        return _said(_("The supervisor refused to restart “{service}”.").format(service=service),
                      "danger")
     return _said(_("The supervisor does not answer just now."), "danger")
 
