@@ -138,7 +138,8 @@ def test_an_empty_database_is_created_at_head_matching_the_models(db_url):
     open_stats(db_url).close()
     assert schema_diff(db_url) == ([], HEAD)  # the revisions build exactly what the models say
     assert tables(db_url) == {"games", "rounds", "upload_verdicts", "operator_sessions",
-                              "operator_failures", "operator_audit", "alembic_version"}
+                              "operator_failures", "operator_audit", "event_settings",
+                              "event_logos", "blocked_initials", "alembic_version"}
 
 
 def test_an_existing_database_is_upgraded_and_keeps_its_data(db_url):

@@ -1,5 +1,6 @@
 """The stand's database tables (SQLAlchemy ORM), portable across SQLite and PostgreSQL: the
-statistics, and the operator console's sessions, lockouts and audit trail. Alembic's revisions
+statistics, the operator console's sessions, lockouts and audit trail, and the event's own
+settings, logo and blocklist entries. Alembic's revisions
 in ``migrations/`` create and change them; these classes describe the newest."""
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
+    Text,
     TypeDecorator,
     false,
 )
@@ -153,3 +156,33 @@ class AuditEntry(Base):
     address: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(64))
     detail: Mapped[str] = mapped_column(String(255))
+
+
+# ---- the event's own look and rules, set in the console (dashboard/event/) ----
+
+class EventSetting(Base):
+    """One event setting (``dashboard.event.settings.FIELDS``), its value as JSON."""
+    __tablename__ = "event_settings"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class EventLogo(Base):
+    """The exhibitor's logo, checked and re-encoded as PNG, by its SHA-256 (the settings name
+    the one in use; only that one is kept)."""
+    __tablename__ = "event_logos"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    png: Mapped[bytes] = mapped_column(LargeBinary)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class BlockedInitials(Base):
+    """A blocklist entry added in the console (``ABC`` or a prefix ``AB*``), beside the data
+    file's."""
+    __tablename__ = "blocked_initials"
+
+    entry: Mapped[str] = mapped_column(String(3), primary_key=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime())
