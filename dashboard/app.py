@@ -13,6 +13,8 @@ import flask
 from common.logs import setup_logging
 from dashboard import guard, metrics, navigation
 from dashboard.components import TITLE, shell
+from dashboard.event import web as event_web
+from dashboard.event.config import EventConfig
 from dashboard.i18n import LANGUAGES, N_, _, negotiate, use
 from dashboard.navigation import Navigator, asked_language
 from dashboard.operator.auth import OperatorAuth
@@ -46,12 +48,13 @@ KIOSK_PAGES = (home, attempt, result, finish, attract, wall)
 # The page around Dash's app. Besides Dash's own placeholders it carries what must work when
 # Dash itself cannot (the dashboard is restarting, a callback failed): the "One moment…"
 # screen and the kiosk's "Still playing?" prompt, both driven by assets/kiosk.js, in every
-# language (CSS shows the one <html lang> names), and the kiosk's timings for that script.
+# language (CSS shows the one <html lang> names), and the kiosk's timings for that script
+# (the idle time per request: the event may change it).
 INDEX = """<!DOCTYPE html>
 <html lang="{%lang%}" data-bs-theme="dark">
   <head>{%metas%}<title>{%title%}</title>{%favicon%}{%css%}</head>
   <body>
-    <div id="kiosk" hidden data-idle-seconds="$idle" data-countdown-seconds="$countdown"></div>
+    <div id="kiosk" hidden data-idle-seconds="{%idle%}" data-countdown-seconds="$countdown"></div>
     {%app_entry%}
     <div id="one-moment" class="kiosk-overlay" hidden role="alertdialog" aria-live="assertive">
       <div class="kiosk-card"><div class="spinner-border mb-4" aria-hidden="true"></div>
@@ -81,9 +84,9 @@ def _in_every_language(template: str, *texts: str) -> str:
 
 
 def index_page(settings: Settings) -> str:
-    """The index template; ``{%lang%}`` is filled per request (``Page.interpolate_index``)."""
-    return (INDEX.replace("$idle", html.escape(f"{settings.idle_seconds:g}"))
-            .replace("$countdown", html.escape(f"{settings.idle_countdown_seconds:g}"))
+    """The index template; ``{%lang%}`` and ``{%idle%}`` are filled per request
+    (``Page.interpolate_index``)."""
+    return (INDEX.replace("$countdown", html.escape(f"{settings.idle_countdown_seconds:g}"))
             .replace("$one_moment", _in_every_language(
                 '<h2 class="display-4">{}</h2><p class="fs-3 mb-0">{}</p>',
                 N_("One moment…"), N_("The game is catching its breath. It carries on by itself.")))
@@ -95,32 +98,36 @@ def index_page(settings: Settings) -> str:
                 N_("I'm still playing"))))
 
 
-def first_language(settings: Settings, request: flask.Request) -> str:
-    """The language a visitor starts in: ``?lang=``, else the stand's setting, else the
-    browser's preference, else English."""
-    return (asked_language(request.query_string.decode("latin-1")) or settings.language
+def first_language(event: EventConfig, request: flask.Request) -> str:
+    """The language a visitor starts in: ``?lang=``, else the event's, else the dashboard's
+    setting, else the browser's preference, else English."""
+    return (asked_language(request.query_string.decode("latin-1")) or event.language()
             or negotiate([lang for lang, _q in request.accept_languages]))
 
 
 class Page(dash.Dash):
-    """Dash, with ``<html lang>`` set per request: the first paint is in the right language
-    (the ``language`` store then keeps it in step: navigation.py)."""
+    """Dash, with ``<html lang>`` and the kiosk's idle time set per request: the first paint
+    is in the right language (the ``language`` store then keeps it in step: navigation.py),
+    and a page loaded after the owner changed the idle time counts with the new one."""
 
-    settings: Settings
+    event: EventConfig
 
     def interpolate_index(self, **kwargs: str) -> str:
-        language = first_language(self.settings, flask.request)
+        language = first_language(self.event, flask.request)
+        idle = self.event.idle_seconds()
         with use(language):
             kwargs["title"] = _(TITLE)
-        return super().interpolate_index(**kwargs).replace("{%lang%}", language, 1)
+        return (super().interpolate_index(**kwargs).replace("{%lang%}", language, 1)
+                .replace("{%idle%}", f"{idle:g}", 1))
 
 
 def create_app(settings: Settings) -> dash.Dash:
-    runtime = Runtime(settings)
-    atexit.register(runtime.close)
     stats = open_stats(settings.database_url)
     atexit.register(stats.close)
-    scoreboard = Scoreboard(stats)
+    event = EventConfig(stats.engine, settings)
+    runtime = Runtime(settings, event)
+    atexit.register(runtime.close)
+    scoreboard = Scoreboard(stats, event.allows)
     operator_auth = OperatorAuth(stats.engine, settings)
     app = Page(
         __name__,
@@ -130,9 +137,9 @@ def create_app(settings: Settings) -> dash.Dash:
         serve_locally=True,
         suppress_callback_exceptions=True,  # page components come and go with the URL
     )
-    app.settings = settings
+    app.event = event
     app.index_string = index_page(settings)
-    app.layout = lambda: shell(first_language(settings, flask.request))
+    app.layout = lambda: shell(first_language(event, flask.request))
     pages = [page for page in PAGES if not (settings.kiosk and page not in KIOSK_PAGES)]
     menu = [] if settings.kiosk else [(page.PATH, page.MENU) for page in pages
                                       if hasattr(page, "MENU")]
@@ -143,6 +150,7 @@ def create_app(settings: Settings) -> dash.Dash:
     for module in (navigation, *pages, waiting):
         module.register(app, nav)
     app.server.register_blueprint(api(stats))
+    app.server.register_blueprint(event_web.blueprint(event))
     if not settings.kiosk:  # the console's CSV exports: like the console, never in the kiosk
         from dashboard.operator.export import blueprint as operator_export
         app.server.register_blueprint(operator_export(operator_auth, stats))

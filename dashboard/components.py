@@ -7,6 +7,7 @@ import base64
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from dashboard.event.settings import Event
 from dashboard.game import EASY, EXPERT, POINTS_EXACT, POINTS_MAKE, Car, Game, Round
 from dashboard.guard import new_session_id
 from dashboard.i18n import LANGUAGES, N_, NAMES, _, current, percent
@@ -65,6 +66,27 @@ def header(game: Game | None, links: list[tuple[str, str]] = (), here: str | Non
             html.Button(_("New game"), id="new-game", className="btn btn-outline-light chip-btn"),
         ]
     return html.Div(className="site-header-row", children=[*items, language_switch()])
+
+
+LOGO_PATH = "/event/logo/"  # + the logo's digest + ".png" (served by dashboard/event/web.py)
+
+
+def event_identity(event: Event) -> list:
+    """The event's logo and name in its accent colour, as the start page, the attract screen
+    and the wall show them; nothing when the owner has set neither."""
+    parts = []
+    if event.logo:
+        parts.append(html.Img(src=f"{LOGO_PATH}{event.logo}.png", id="event-logo",
+                              className="event-logo", alt=event.name or _("The exhibitor's logo")))
+    if event.name:
+        parts.append(html.Span(event.name, id="event-name", className="event-name",
+                               style={"color": event.accent} if event.accent else None))
+    return parts
+
+
+def event_banner(event: Event) -> html.Div:
+    """``event_identity`` in the box its page refreshes (``event-banner``)."""
+    return html.Div(event_identity(event), id="event-banner", className="event-banner")
 
 
 def image(data: bytes, alt: str, **kwargs) -> html.Img:

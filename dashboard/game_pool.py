@@ -4,6 +4,9 @@ As many games are kept ready as were taken in the last ``demand_window`` seconds
 ``ready_games`` and ``ready_games_max``; at most ``prepare_concurrency`` are prepared at a
 time, on the loop. When a crowd has taken every game ready, one is made on the spot from the
 model's kept outputs (``PoolOutputs``). The attract screen's reel is prepared here too.
+
+Games and the reel draw only the makes the event allows (``Event.draws``); when the owner
+changes them, what was prepared for other makes is dropped and made again.
 """
 from __future__ import annotations
 
@@ -16,11 +19,13 @@ from collections import deque
 from dashboard import metrics
 from dashboard.catalog import Catalog
 from dashboard.clients import NOT_READY, Services
+from dashboard.event.config import EventConfig
+from dashboard.event.settings import Event
 from dashboard.game import Game, Round
 from dashboard.health import HealthWatcher
 from dashboard.loop import Loop
 from dashboard.pool_outputs import PoolOutputs
-from dashboard.prepare import prepare_game
+from dashboard.prepare import prepare_rounds
 from dashboard.settings import Settings
 from dashboard.store import GameStore
 
@@ -29,10 +34,11 @@ log = logging.getLogger(__name__)
 
 class GamePool:
     def __init__(self, loop: Loop, services: Services, health: HealthWatcher,
-                 catalog: Catalog, outputs: PoolOutputs, store: GameStore,
+                 catalog: Catalog, outputs: PoolOutputs, store: GameStore, event: EventConfig,
                  settings: Settings, rng: random.Random) -> None:
         self._loop, self._services, self._health = loop, services, health
         self._catalog, self._outputs, self._store = catalog, outputs, store
+        self._event = event
         self._settings, self._rng = settings, rng
         self._ready: deque[Game] = deque()
         self._preparing = 0
@@ -44,6 +50,7 @@ class GamePool:
     def start(self) -> None:
         """The preparing workers, and the warm-up of the pool's outputs, on the loop."""
         self._health.when_explainer_returns(self._drop_unexplained)
+        self._event.when_changed(self._event_changed)
         for _ in range(self._settings.prepare_concurrency):
             self._loop.spawn(self._keep_ready())
         if self._settings.warm_answers:
@@ -74,8 +81,10 @@ class GamePool:
         return len(self._ready)
 
     def showcase(self) -> list[Round]:
-        """Rounds for the attract screen: photos with the AI's guess and where it looked."""
-        return list(self._reel.rounds) if self._reel else []
+        """Rounds for the attract screen: photos with the AI's guess and where it looked, of
+        the makes the event draws."""
+        event = self._event.current
+        return [r for r in self._reel.rounds if event.draws(r.answer.make)] if self._reel else []
 
     def busy(self) -> bool:
         """Does a visitor wait, or are fewer games ready than wanted? (The warm-up waits.)"""
@@ -94,6 +103,21 @@ class GamePool:
         if self._reel is not None and not self._reel.explained:
             self._reel_made = 0.0
 
+    def _event_changed(self, old: Event, new: Event) -> None:
+        if old.makes != new.makes:
+            self._loop.soon(self._drop_other_makes)
+
+    def _drop_other_makes(self) -> None:
+        """The owner changed the makes: games and the reel of others are made again."""
+        event = self._event.current
+        kept = deque(g for g in self._ready if _draws(event, g))
+        log.info("makes changed: dropping games of other makes",
+                 extra={"games": len(self._ready) - len(kept)})
+        self._ready = kept
+        if self._reel is not None and not _draws(event, self._reel):
+            self._reel_made = 0.0
+        self._wanted.set()
+
     def _wanted_ready(self) -> int:
         """Games to keep ready: the games taken in the last ``demand_window`` seconds, between
         ``ready_games`` and ``ready_games_max`` (a crowd finds games waiting)."""
@@ -108,8 +132,11 @@ class GamePool:
 
     async def _prepare(self) -> Game:
         manifest = await self._catalog.read()
-        game = await prepare_game(self._services, manifest, self._settings.rounds, self._rng,
-                                  self._outputs.scope())
+        event = self._event.current
+        photos = [p for p in manifest.photos if event.draws(p.answer.make)]
+        game = await prepare_rounds(self._services, manifest,
+                                    self._rng.sample(photos, len(photos)),
+                                    self._settings.rounds, self._rng, self._outputs.scope())
         self._outputs.note(game.rounds)
         return game
 
@@ -148,4 +175,14 @@ class GamePool:
     async def _take(self) -> Game | None:
         self._taken.append(time.monotonic())
         self._wanted.set()
-        return self._ready.popleft() if self._ready else self._outputs.game()
+        event = self._event.current
+        while self._ready:
+            game = self._ready.popleft()
+            if _draws(event, game):  # else prepared just before the makes changed
+                return game
+        return self._outputs.game(event.draws)
+
+
+def _draws(event: Event, game: Game) -> bool:
+    """Are all the game's photos of makes the event draws?"""
+    return all(event.draws(r.answer.make) for r in game.rounds)

@@ -17,6 +17,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import components
 from dashboard.catalog import Catalog
+from dashboard.event.config import EventConfig
 from dashboard.feeds.explore import ExploreFeed
 from dashboard.feeds.model_card import ModelCardFeed
 from dashboard.feeds.upload import UploadFeed
@@ -43,16 +44,17 @@ SESSION = State("session", "data")
 
 class Navigator:
     """Renders the page a session's game allows, and hands every page (its ``view`` and its
-    ``register``) the pieces it works with, by name: the game store, the back-ends' health,
-    the game pool, the catalog of cars, the scoreboard (the statistics), the operator's
-    sign-in and the per-page feeds. ``pages`` maps each path this app serves to its view (a
-    path it does not serve, like the explorer's in kiosk mode, shows the start page); ``menu``
-    is the header's (path, label) links outside a game."""
+    ``register``) the pieces it works with, by name: the game store, the event's settings,
+    the back-ends' health, the game pool, the catalog of cars, the scoreboard (the
+    statistics), the operator's sign-in and the per-page feeds. ``pages`` maps each path
+    this app serves to its view (a path it does not serve, like the explorer's in kiosk mode,
+    shows the start page); ``menu`` is the header's (path, label) links outside a game."""
 
     def __init__(self, runtime: Runtime, scoreboard: Scoreboard, operator: OperatorAuth,
                  pages: dict[str, Callable[[Navigator, Game | None], Any]],
                  menu: list[tuple[str, str]]) -> None:
         self.store: GameStore = runtime.store
+        self.event: EventConfig = runtime.event
         self.health: HealthWatcher = runtime.health
         self.games: GamePool = runtime.games
         self.catalog: Catalog = runtime.catalog
@@ -85,9 +87,16 @@ class Navigator:
         page, header, target, rendered = self.render(session_id, pathname)
         return page, header, target if target != pathname else no_update, rendered
 
+    def offered(self, mode: str) -> str:
+        """``mode`` if the event offers it, else the one it does (the owner turned it off
+        while a page still showed its button, or a request asks for it anyway)."""
+        modes = self.event.current.modes
+        return mode if mode in modes else modes[0]
+
     def start(self, session_id: str, mode: str) -> tuple:
         """A new game for the session in ``mode``: its first round, or "preparing…" until one
         is ready. The game it had is given up (counted as abandoned if it was under way)."""
+        mode = self.offered(mode)
         self.scoreboard.abandon(self.store, session_id)
         if self.games.take_game(session_id, mode) is None:
             return components.preparing(mode), components.header(None), no_update, no_update

@@ -57,14 +57,15 @@ class PoolOutputs:
             self._kept.update((r.source, by_url[r.source]) for r in rounds
                               if r.overlay is not None and r.source in by_url)
 
-    def game(self) -> Game | None:
-        """A game made at once from kept outputs (no service is called), or None when too few
-        are kept or one has gone."""
+    def game(self, draws: Callable[[str], bool]) -> Game | None:
+        """A game made at once from kept outputs of the makes it ``draws`` (no service is
+        called), or None when too few are kept or one has gone."""
         scope, rounds, manifest = self.scope(), self._settings.rounds, self._catalog.manifest
-        if scope is None or manifest is None or len(self._kept) < rounds:
+        kept = [p for p in self._kept.values() if draws(p.answer.make)]
+        if scope is None or manifest is None or len(kept) < rounds:
             return None
         outputs = []
-        for photo in self._rng.sample(list(self._kept.values()), rounds):
+        for photo in self._rng.sample(kept, rounds):
             kept = scope.get(photo.url)
             if kept is None:
                 self._kept.pop(photo.url, None)

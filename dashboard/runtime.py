@@ -1,13 +1,14 @@
 """Everything a dashboard process runs beside its web threads, built once per process and
 closed at exit: the loop (``dashboard.loop``), the game store, and the pieces the pages are
-handed through the navigator: the back-ends' health, the game pool, the pool's kept model
-outputs, the catalog and the per-page feeds."""
+handed through the navigator: the event's settings, the back-ends' health, the game pool,
+the pool's kept model outputs, the catalog and the per-page feeds."""
 from __future__ import annotations
 
 import random
 
 from dashboard.catalog import Catalog
 from dashboard.clients import Services
+from dashboard.event.config import EventConfig
 from dashboard.feeds.explore import ExploreFeed
 from dashboard.feeds.model_card import ModelCardFeed
 from dashboard.feeds.upload import UploadFeed
@@ -23,9 +24,10 @@ from dashboard.store import GameStore, open_store
 
 
 class Runtime:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, event: EventConfig) -> None:
         rng = random.Random()
         self.loop = Loop()
+        self.event = event
         self.store: GameStore = open_store(settings)
         services = Services.connect(self.loop.session, settings)
         self.health = HealthWatcher(self.loop, services, self.store, settings)
@@ -33,7 +35,7 @@ class Runtime:
         self.outputs = PoolOutputs(open_output_cache(settings), services, self.health,
                                    self.catalog, settings, rng)
         self.games = GamePool(self.loop, services, self.health, self.catalog, self.outputs,
-                              self.store, settings, rng)
+                              self.store, event, settings, rng)
         self.upload = UploadFeed(self.loop, services, settings)
         self.explore = ExploreFeed(self.loop, services, self.catalog, self.outputs, self.store,
                                    settings, rng)
@@ -43,6 +45,7 @@ class Runtime:
         self.errors.start(self.loop)
         self.health.start()
         self.games.start()
+        self.event.start(self.loop)
 
     def close(self) -> None:
         self.loop.close()

@@ -31,3 +31,12 @@ def record_todays_games(database_url: str) -> None:
 def photo_bytes(root: Path, photos: list[dataset.Photo]) -> list[bytes]:
     """The files of ``photos`` under the dataset at ``root``, as sent over the wire."""
     return [(root / "images" / p.file).read_bytes() for p in photos]
+
+
+def event_config(tmp_path: Path):  # -> dashboard.event.config.EventConfig
+    """The event's settings (the game's defaults) in a fresh SQLite file under ``tmp_path``."""
+    from dashboard.event.config import EventConfig
+    from dashboard.settings import Settings
+    from dashboard.stats import open_stats
+
+    return EventConfig(open_stats(f"sqlite:///{tmp_path / 'event.sqlite3'}").engine, Settings())

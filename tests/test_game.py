@@ -101,6 +101,7 @@ def test_routing_lands_out_of_order_visits_on_the_right_page():
 def test_every_page_builds_in_every_state(language):
     """Components only, no server: a page that fails to build is a blank screen in the browser."""
     from dashboard import components
+    from dashboard.event.settings import Event
     from dashboard.i18n import use
     from dashboard.pages import attempt, attract, finish, home, result
 
@@ -108,9 +109,9 @@ def test_every_page_builds_in_every_state(language):
     game.rounds[0].overlay = b"\xff\xd8jpeg"
     with use(language):
         for missing, can_start in (([], True), (["explainer"], True), (["model", "images"], False)):
-            assert home.layout(missing, can_start)
+            assert home.layout(missing, can_start, Event())
         assert components.preparing("easy") and components.waiting()
-        assert attract.layout([]) and attract.layout(game.rounds)
+        assert attract.layout([], Event()) and attract.layout(game.rounds, Event())
         assert components.header(None) and components.header(game)
         assert attempt.layout(game, [M3, X5, R8])
         easy = make_game()

@@ -28,6 +28,7 @@ from dashboard.runtime import Runtime
 from dashboard.settings import Settings
 from devtools.servers import closed_url
 from model_api.client import ModelClient, Prediction
+from tests.data import event_config
 
 ANSWER = CachedOutput(b"\xff\xd8photo", Prediction(["BMW M3 Coupe 2012", "Audi R8 Coupe 2012"],
                                              [0.75, 0.125]), b"\xff\xd8overlay")
@@ -119,7 +120,7 @@ def test_a_crowd_gets_games_from_kept_answers(tmp_path, image_server_url, model_
         model_url=model_server_url, explainer_url=explainer_url,
         image_server_url=image_server_url, store_url="memory:", health_interval=0.2,
         answer_cache_dir=tmp_path / "answers", ready_games=1, ready_games_max=12,
-        warm_answers=True, warm_batch=16))
+        warm_answers=True, warm_batch=16), event_config(tmp_path))
     try:
         deadline = time.monotonic() + 60
         while runtime.outputs.count() < 40:
@@ -142,12 +143,13 @@ def test_a_crowd_gets_games_from_kept_answers(tmp_path, image_server_url, model_
         runtime.close()
 
 
-def test_a_busy_loop_shows_preparing_instead_of_failing():
+def test_a_busy_loop_shows_preparing_instead_of_failing(tmp_path):
     """"Let's play" while the event loop cannot hand a game over within the render budget:
     no game (the page shows "Preparing your game…" and asks again), never an error."""
     runtime = Runtime(Settings(model_url=closed_url(), explainer_url=closed_url(),
                                image_server_url=closed_url(), store_url="memory:",
-                               render_budget=1e-6, warm_answers=False))
+                               render_budget=1e-6, warm_answers=False),
+                      event_config(tmp_path))
     try:
         assert runtime.games.take_game("visitor", "expert") is None
         assert runtime.store.get("visitor") is None

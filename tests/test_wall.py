@@ -15,7 +15,8 @@ import pytest
 from dash.exceptions import PreventUpdate
 from sqlalchemy import create_engine
 
-from dashboard import guard, initials
+from dashboard import blocklist, guard, initials
+from dashboard.event.settings import Event
 from dashboard.pages import wall
 from dashboard.scoreboard import Scoreboard
 from dashboard.stats import GameRecord, RoundRecord, Stats, open_stats
@@ -105,7 +106,7 @@ def text(component: Any) -> str:
 # ---- the wall ------------------------------------------------------------------------------
 
 def test_the_wall_shows_the_hand_checked_numbers(filled: Stats):
-    all_time, today, top, fooling = wall.panels(filled, DAY1)
+    all_time, today, top, fooling = wall.panels(filled, DAY1, blocklist.allows)
     value = {id_: text(find(all_time + today, id_)) for id_ in (
         "all-games", "all-human-ppr", "all-ai-ppr", "all-human-wins", "all-ai-wins", "all-draws",
         "today-games", "today-human-ppr", "today-ai-ppr", "today-human-wins", "today-ai-wins",
@@ -124,7 +125,7 @@ def test_the_wall_shows_the_hand_checked_numbers(filled: Stats):
 
 
 def test_an_empty_wall_invites_the_first_players(stats: Stats):
-    page = wall.layout(stats)
+    page = wall.layout(stats, blocklist.allows, Event())
     for id_ in wall.PANELS:
         assert find(page, id_) is not None, id_
     assert "No games yet" in text(find(page, "stats-all"))
@@ -141,7 +142,7 @@ def test_the_layout_counts_a_game_that_ended_today(stats: Stats):
     now = datetime.now(UTC)
     assert stats.record(GameRecord("00000000000000f6", now - timedelta(minutes=2), now,
                                    "easy", "de", True, (rnd(M3, M3, X5),), "ZOE"))
-    page = wall.layout(stats)
+    page = wall.layout(stats, blocklist.allows, Event())
     assert text(find(page, "today-games")) == "1"
     assert "Today · 1 game Points" in text(find(page, "stats-today"))
     assert text(find(page, "today-human-ppr")) == "3.0"
@@ -151,8 +152,9 @@ def test_the_layout_counts_a_game_that_ended_today(stats: Stats):
 
 def test_a_failing_database_keeps_the_wall_as_it_is(broken: Stats):
     with pytest.raises(PreventUpdate):
-        wall.refresh(broken, DAY1)
-    page = wall.layout(broken)  # the page still opens, and fills in on the next refresh
+        wall.refresh(broken, DAY1, blocklist.allows)
+    # the page still opens, and fills in on the next refresh
+    page = wall.layout(broken, blocklist.allows, Event())
     assert text(find(page, "stats-all")) == "One moment…"
 
 
@@ -176,7 +178,7 @@ def test_the_wall_refreshes_from_the_database(app: dash.Dash, filled: Stats):
     assert status == 200
     shown = json.dumps(body["response"])
     assert '"children": 4, "id": "all-games"' in shown
-    assert set(body["response"]) == set(wall.PANELS)
+    assert set(body["response"]) == {*wall.PANELS, "event-banner"}
 
 
 def test_letters_cycle_through_a_to_z():

@@ -1,11 +1,13 @@
 """``/attract``: the kiosk's screen between visitors. The AI at work on pool photos, where it
-looked, and an invitation; a touch anywhere leads to the start page."""
+looked, the event's name and logo, and an invitation; a touch anywhere leads to the start
+page."""
 from __future__ import annotations
 
-from dash import Dash, Input, Output, dcc, html
+from dash import Dash, Input, Output, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import components
+from dashboard.event.settings import Event
 from dashboard.game import ATTRACT, HOME, Game, Round
 from dashboard.i18n import _, in_language, percent
 from dashboard.navigation import LANGUAGE, NAV, SESSION, Navigator
@@ -36,8 +38,9 @@ def slide(rounds: list[Round], n: int) -> list:
     ]
 
 
-def layout(rounds: list[Round]) -> html.Div:
+def layout(rounds: list[Round], event: Event) -> html.Div:
     return html.Div(id="attract", n_clicks=0, role="button", className="attract", children=[
+        components.event_banner(event),
         html.H1(_(QUESTION), className="headline"),
         html.Div(id="attract-slide", children=slide(rounds, 0)),
         html.P(_("Touch to play"), className="attract-cta"),
@@ -46,7 +49,7 @@ def layout(rounds: list[Round]) -> html.Div:
 
 
 def view(nav: Navigator, _game: Game | None) -> html.Div:
-    return layout(nav.games.showcase())
+    return layout(nav.games.showcase(), nav.event.current)
 
 
 def register(app: Dash, nav: Navigator) -> None:
@@ -59,11 +62,13 @@ def register(app: Dash, nav: Navigator) -> None:
             raise PreventUpdate
         return nav.render(session_id, HOME)
 
-    @app.callback(Output("attract-slide", "children"), Input("attract-tick", "n_intervals"),
-                  LANGUAGE, prevent_initial_call=True)
+    @app.callback(Output("attract-slide", "children"),
+                  Output("event-banner", "children", allow_duplicate=True),
+                  Input("attract-tick", "n_intervals"), LANGUAGE, prevent_initial_call=True)
     @in_language
     def next_slide(n: int | None):
+        """The next photo (the one on screen while none is ready), and the event's banner as
+        the owner last set it."""
         rounds = nav.games.showcase()
-        if not rounds:
-            raise PreventUpdate
-        return slide(rounds, n or 0)
+        return (slide(rounds, n or 0) if rounds else no_update,
+                components.event_identity(nav.event.current))

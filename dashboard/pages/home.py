@@ -1,11 +1,14 @@
-"""``/``: the start page. The question, the rules in three short lines, the two modes, and
-what is missing when a back-end is down (in a visitor's words, cleared by itself)."""
+"""``/``: the start page. The event's name and logo, the question, the rules in three short
+lines, the modes the event offers, and what is missing when a back-end is down (in a
+visitor's words, cleared by itself). The event's look follows the console within seconds."""
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, dcc, html
 
-from dashboard.game import HOME, POINTS_EXACT, POINTS_MAKE, Game
+from dashboard import components
+from dashboard.event.settings import Event
+from dashboard.game import EASY, EXPERT, HOME, POINTS_EXACT, POINTS_MAKE, Game
 from dashboard.i18n import N_, _, in_language, ngettext
 from dashboard.navigation import LANGUAGE, Navigator
 
@@ -33,13 +36,17 @@ def status(missing: list[str], can_start: bool) -> list:
     return [dbc.Alert(lines, color="warning", className="d-inline-block")] if lines else []
 
 
-def _mode_button(id_: str, name: str, how: str, can_start: bool) -> html.Button:
+def _mode_button(id_: str, name: str, how: str, can_start: bool, offered: bool,
+                 ) -> html.Button:
+    """A mode's button; one the event does not offer is left out of sight (its callbacks
+    still find it)."""
     return html.Button([html.Span(name, className="mode-name"),
                         html.Span(how, className="mode-how")],
-                       id=id_, disabled=not can_start, className=f"btn mode-button {id_}")
+                       id=id_, disabled=not can_start, hidden=not offered,
+                       className=f"btn mode-button {id_}")
 
 
-def layout(missing: list[str], can_start: bool) -> html.Div:
+def layout(missing: list[str], can_start: bool, event: Event) -> html.Div:
     rules = [_("Five photos of cars. Name each one, and so does the AI."),
              ngettext("The right make: {points} point.", "The right make: {points} points.",
                       POINTS_MAKE).format(points=POINTS_MAKE),
@@ -47,29 +54,37 @@ def layout(missing: list[str], can_start: bool) -> html.Div:
                       "The exact car (make, model and year): {points} points.",
                       POINTS_EXACT).format(points=POINTS_EXACT)]
     return html.Div(className="home page-center", children=[
+        components.event_banner(event),
         html.H1(_(QUESTION), className="headline"),
         html.Ul([html.Li(rule) for rule in rules], className="rules"),
         html.Div(className="modes", children=[
-            _mode_button("play-easy", _("Easy"), _("pick one of four"), can_start),
-            _mode_button("play", _("Expert"), _("make, then model"), can_start),
+            _mode_button("play-easy", _("Easy"), _("pick one of four"), can_start,
+                         event.offers(EASY)),
+            _mode_button("play", _("Expert"), _("make, then model"), can_start,
+                         event.offers(EXPERT)),
         ]),
         html.Div(id="home-status", className="home-status",
                  children=status(missing, can_start)),
         html.Div(id="home-alert"),
-        dcc.Interval(id="retry", interval=2000),  # the status follows the back-ends' health
+        # the status follows the back-ends' health, the banner and modes the event's settings
+        dcc.Interval(id="retry", interval=2000),
     ])
 
 
 def view(nav: Navigator, _game: Game | None) -> html.Div:
     missing = nav.health.current.missing() if nav.health.checked() else []
-    return layout(missing, nav.games.can_start())
+    return layout(missing, nav.games.can_start(), nav.event.current)
 
 
 def register(app: Dash, nav: Navigator) -> None:
     @app.callback(Output("home-status", "children"), Output("play", "disabled"),
-                  Output("play-easy", "disabled"), Input("retry", "n_intervals"), LANGUAGE,
-                  prevent_initial_call=True)
+                  Output("play-easy", "disabled"), Output("play", "hidden"),
+                  Output("play-easy", "hidden"),
+                  Output("event-banner", "children", allow_duplicate=True),
+                  Input("retry", "n_intervals"), LANGUAGE, prevent_initial_call=True)
     @in_language
     def follow_health(_tick: int | None):
-        can_start = nav.games.can_start()
-        return status(nav.health.current.missing(), can_start), not can_start, not can_start
+        can_start, event = nav.games.can_start(), nav.event.current
+        return (status(nav.health.current.missing(), can_start), not can_start, not can_start,
+                not event.offers(EXPERT), not event.offers(EASY),
+                components.event_identity(event))

@@ -24,7 +24,7 @@ def register(app: Dash, nav: Navigator) -> None:
                   SESSION, LANGUAGE, prevent_initial_call=True)
     @in_language
     def poll_for_game(polls: int | None, mode: str, session_id: str):
-        if nav.games.take_game(session_id, mode) is not None:
+        if nav.games.take_game(session_id, nav.offered(mode)) is not None:
             return nav.render(session_id, ATTEMPT)
         if (polls or 0) < PREPARE_GIVE_UP:
             raise PreventUpdate

@@ -9,6 +9,7 @@ numbers it shows.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -17,7 +18,8 @@ from dash import Dash, Input, Output, dcc, html
 from dash.exceptions import PreventUpdate
 from sqlalchemy.exc import SQLAlchemyError
 
-from dashboard import blocklist
+from dashboard import components
+from dashboard.event.settings import Event
 from dashboard.game import STATS, Game
 from dashboard.i18n import N_, _, decimal, in_language, ngettext, percent
 from dashboard.navigation import LANGUAGE, Navigator
@@ -152,28 +154,32 @@ def fooling_panel(visitors: list[CarMisses], ai: list[CarMisses],
             uploads(verdicts)]
 
 
-def panels(stats: WallReads, day: date) -> tuple[list, list, list, list]:
-    """The four panels' contents, in ``PANELS`` order, for the wall on ``day``."""
+def panels(stats: WallReads, day: date, allows: Callable[[str], bool],
+           ) -> tuple[list, list, list, list]:
+    """The four panels' contents, in ``PANELS`` order, for the wall on ``day``; the top 10
+    shows only initials the blocklist ``allows``."""
     fooling = stats.fooling(FOOLING_N)
     return (match_panel(_("All time"), _match(stats, None), "all"),
             match_panel(_("Today"), _match(stats, day), "today"),
-            top_panel(stats.top(day, TOP_N, keep=blocklist.allows)),
+            top_panel(stats.top(day, TOP_N, keep=allows)),
             fooling_panel(fooling.visitors, fooling.ai, stats.upload_verdicts()))
 
 
-def refresh(stats: WallReads, day: date) -> tuple[list, list, list, list]:
+def refresh(stats: WallReads, day: date, allows: Callable[[str], bool],
+            ) -> tuple[list, list, list, list]:
     """The refresh callback's work; a failing database keeps the numbers on the wall."""
     try:
-        return panels(stats, day)
+        return panels(stats, day, allows)
     except SQLAlchemyError:
         log.warning("statistics unavailable: the wall keeps its numbers")
         raise PreventUpdate from None
 
 
-def layout(stats: WallReads) -> html.Div:
-    """The page body: three columns filling a 1920×1080 screen, no scrolling."""
+def layout(stats: WallReads, allows: Callable[[str], bool], event: Event) -> html.Div:
+    """The page body: the event's banner and the title, then three columns filling a
+    1920×1080 screen, no scrolling."""
     try:
-        contents = panels(stats, today())
+        contents = panels(stats, today(), allows)
     except SQLAlchemyError:
         log.warning("statistics unavailable: the wall starts empty and retries")
         unavailable = [html.P(_("One moment…"), className="wall-text")]
@@ -182,7 +188,10 @@ def layout(stats: WallReads) -> html.Div:
     all_time, today_, top, fooling = (dbc.Card(dbc.CardBody(children, id=id_), className=card)
                                       for children, id_ in zip(contents, PANELS, strict=True))
     return html.Div(id="wall", className="wall", children=[
-        html.H1(_("Humans vs AI, live"), className="wall-headline"),
+        html.Div(className="wall-top", children=[
+            components.event_banner(event),
+            html.H1(_("Humans vs AI, live"), className="wall-headline"),
+        ]),
         dbc.Row(className="g-4 flex-grow-1", children=[
             dbc.Col(md=4, className="d-flex flex-column gap-4", children=[all_time, today_]),
             dbc.Col(md=3, children=top),
@@ -193,15 +202,18 @@ def layout(stats: WallReads) -> html.Div:
 
 
 def view(nav: Navigator, _game: Game | None) -> html.Div:
-    return layout(nav.scoreboard.reads)
+    return layout(nav.scoreboard.reads, nav.scoreboard.allows, nav.event.current)
 
 
 def register(app: Dash, nav: Navigator) -> None:
-    """The wall's refresh: every ``REFRESH_MS``, from the database only."""
+    """The wall's refresh: every ``REFRESH_MS``, from the database only (the event's banner
+    from memory)."""
     stats = nav.scoreboard.reads
 
     @app.callback(*(Output(id_, "children") for id_ in PANELS),
+                  Output("event-banner", "children", allow_duplicate=True),
                   Input("stats-tick", "n_intervals"), LANGUAGE, prevent_initial_call=True)
     @in_language
     def refresh_wall(_tick: int | None):
-        return refresh(stats, today())
+        return (*refresh(stats, today(), nav.scoreboard.allows),
+                components.event_identity(nav.event.current))
