@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import secrets
 from collections.abc import Callable
@@ -80,6 +81,25 @@ def _text(max_length: int) -> Check:
     return check
 
 
+def _strings(max_items: int, max_length: int) -> Check:
+    """A checklist's value: None, or a short list of short strings."""
+    def check(value: Any) -> bool:
+        return value is None or (isinstance(value, list) and len(value) <= max_items
+                                 and all(isinstance(v, str) and len(v) <= max_length
+                                         for v in value))
+
+    return check
+
+
+def _number_or_text(value: Any) -> bool:
+    """A number field's value: None, a finite number, or the text a browser left in it."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return math.isfinite(value)
+    return value is None or (isinstance(value, str) and len(value) <= 32)
+
+
 # Every property a callback reads, with what it may hold: one place, and a test checks that
 # each registered callback's inputs and states are all here.
 PROPS: dict[tuple[str, str], Check] = {
@@ -114,10 +134,20 @@ PROPS: dict[tuple[str, str], Check] = {
     ("operator-entry", "value"): lambda value: value is None or is_game_id(value),
     ("operator-export-from", "value"): _text(10),  # a date; the export checks it
     ("operator-export-to", "value"): _text(10),
+    # the event's settings (operator/event_panel.py checks each in the owner's words)
+    ("operator-event-name", "value"): _text(1000),
+    ("operator-event-accent", "value"): _text(100),
+    ("operator-event-language", "value"): _text(10),
+    ("operator-event-idle", "value"): _number_or_text,
+    ("operator-event-modes", "value"): _strings(len(MODES), 20),
+    ("operator-event-makes", "value"): _strings(500, 100),
+    ("operator-logo-upload", "contents"): lambda value: value is None or isinstance(value, str),
+    ("operator-block-entry", "value"): _text(100),
+    ("operator-block-pick", "value"): _text(3),
 }
 # Inputs that carry a file: only a callback reading one of these may send a body larger than
 # the cap on every other request, up to the upload cap.
-LARGE_INPUTS = {("upload-file", "data")}
+LARGE_INPUTS = {("upload-file", "data"), ("operator-logo-upload", "contents")}
 ANY_ID_PROPS: dict[str, Check] = {"n_clicks": _count, "n_intervals": _count,
                                   "submit_n_clicks": _count}  # a confirmation's "OK"
 

@@ -13,7 +13,7 @@ from dash.exceptions import PreventUpdate
 from dashboard.game import Game
 from dashboard.i18n import _, in_language, ngettext
 from dashboard.navigation import LANGUAGE, Navigator
-from dashboard.operator import console, web
+from dashboard.operator import blocklist_panel, console, event_panel, web
 
 PATH = web.PAGE
 
@@ -39,7 +39,7 @@ def sign_in() -> html.Div:
     ])
 
 
-def signed_in() -> html.Div:
+def signed_in(nav: Navigator) -> html.Div:
     return html.Div(id="operator-console", className="operator", children=[
         html.Div(className="d-flex justify-content-between align-items-center", children=[
             html.H1(_("Operator console"), className="operator-title"),
@@ -47,6 +47,8 @@ def signed_in() -> html.Div:
                        className="text-nowrap"),
         ]),
         *console.layout(),
+        *event_panel.layout(nav),
+        *blocklist_panel.layout(nav),
         dcc.Location(id="operator-go", refresh=True),
     ])
 
@@ -55,7 +57,7 @@ def view(nav: Navigator, _game: Game | None) -> html.Div:
     if not nav.operator.enabled:
         return off()
     if nav.operator.signed_in(flask.request.cookies.get(web.COOKIE)):
-        return signed_in()
+        return signed_in(nav)
     return sign_in()
 
 
@@ -92,3 +94,5 @@ def register(app: Dash, nav: Navigator) -> None:
         return PATH
 
     console.register(app, nav)
+    event_panel.register(app, nav)
+    blocklist_panel.register(app, nav)
