@@ -91,13 +91,13 @@ def layout(nav: Navigator) -> list:
                    dbc.Input(id="operator-event-idle", type="number", min=low, max=high,
                              step=1, value=nav.event.idle_seconds()), "operator-event-idle"),
             html.Fieldset(className="mb-3", children=[
-                html.Legend(_("Modes on offer"), className="form-label fs-6"),
+                html.Legend(_("Modes on offer"), className="form-label"),
                 dbc.Checklist(id="operator-event-modes", inline=True, value=list(event.modes),
                               options=[{"label": _(MODE_NAMES[m]), "value": m} for m in MODES]),
             ]),
             html.Fieldset(className="mb-3", children=[
                 html.Legend(_("Makes the game and the attract screen show (photos in the "
-                              "pool)"), className="form-label fs-6"),
+                              "pool)"), className="form-label"),
                 _makes(nav, event.makes),
             ]),
             dbc.Button(_("Save"), id="operator-event-save", color="primary"),
@@ -107,9 +107,12 @@ def layout(nav: Navigator) -> list:
             html.H2(_("Logo"), className="box-title"),
             html.Div(components.event_identity(event), id="operator-logo-now",
                      className="event-banner mb-2"),
-            dcc.Upload(id="operator-logo-upload", accept="image/png,image/jpeg",
-                       className="operator-upload mb-2", children=html.Span(
-                           _("Choose a PNG or JPEG file (at most 2 MB)"))),
+            # the label around it labels the file input inside and opens its dialog (a click
+            # on the drop zone itself would open a second one)
+            html.Label(className="d-block mb-2", children=dcc.Upload(
+                id="operator-logo-upload", accept="image/png,image/jpeg", disable_click=True,
+                className="operator-upload",
+                children=html.Span(_("Choose a PNG or JPEG file (at most 2 MB)")))),
             dbc.Button(_("Remove the logo"), id="operator-logo-remove", color="secondary"),
             html.Div(id="operator-logo-message", className="mt-2", **{"aria-live": "polite"}),
         ]),

@@ -274,7 +274,7 @@ def status(nav: Navigator) -> list:
     if not supervised:
         note = html.P(_("Restarts are not available here: this machine's supervisor does not "
                         "run the services (for example under Docker Compose)."),
-                      id="operator-restarts-off", className="small")
+                      id="operator-restarts-off")
     elif programs is None:
         note = dbc.Alert(_("The supervisor does not answer just now."), color="danger",
                          id="operator-supervisor-unavailable", className="py-2")
