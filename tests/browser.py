@@ -403,3 +403,11 @@ def start_easy(v: Visitor, pool: PhotoPool) -> None:
     answer = pool.answer(v.photo()).class_name
     v.page.locator("#choices").get_by_role("button", name=answer, exact=True).click()
     expect(v.page.locator("#next")).to_be_visible()
+
+
+def operator_sign_in(page: sync_api.Page, url: str, password: str) -> None:
+    """Open the console at ``url`` and sign in."""
+    page.goto(url + "/operator")
+    page.fill("#operator-password", password)
+    page.click("#operator-login")
+    expect(page.locator("#operator-console")).to_be_visible()

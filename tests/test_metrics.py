@@ -6,9 +6,9 @@ from afar.
   refused callback is a 4xx, a callback is timed under its own name, a failing database is
   counted and the game carries on.
 - gunicorn's hooks (dashboard/gunicorn_conf.py): a fresh folder per start of the master.
-- A real dashboard with two gunicorn workers (prometheus-client's multiprocess mode): one
-  whole game played in Chromium moves the games started and finished and the winners, and
-  every scrape, whichever worker answers it, shows the sum over both workers.
+- A real dashboard with two and with four gunicorn workers (prometheus-client's multiprocess
+  mode): one whole game played in Chromium moves the games started and finished and the
+  winners, and every scrape, whichever worker answers it, shows the sum over every worker.
 """
 from __future__ import annotations
 
@@ -158,20 +158,23 @@ def play_one_easy_game(v: Visitor, pool: PhotoPool) -> None:
     expect(v.page.locator("#verdict")).to_be_visible()
 
 
-def test_a_game_played_moves_the_counters_summed_over_both_workers(
-        model_server_url, explainer_url, image_server_url, pool, visitor, tmp_path: Path):
-    env = {**ONE_ROUND, "DASHBOARD_WORKERS": "2", "DASHBOARD_METRICS_DIR": str(tmp_path)}
+@pytest.mark.parametrize("workers", [2, 4])  # PLAY_WORKERS=4: the crowd's setting
+def test_a_game_played_moves_the_counters_summed_over_every_worker(
+        model_server_url, explainer_url, image_server_url, pool, visitor, tmp_path: Path,
+        workers: int):
+    env = {**ONE_ROUND, "DASHBOARD_WORKERS": str(workers),
+           "DASHBOARD_METRICS_DIR": str(tmp_path)}
     with dashboard(model_server_url, explainer_url, image_server_url, **env) as url:
         master = pid_listening(url)
-        workers = alive(descendants(master))
-        assert len(workers) == 2, "gunicorn did not start two workers"
+        pids = alive(descendants(master))
+        assert len(pids) == workers, f"gunicorn did not start {workers} workers"
         folder = tmp_path / str(master)
         assert folder.is_dir()  # this start's folder, named by the master
         before = scrape(url)
         assert value(before, "beat_the_ai_games_started_total") == 0
         v = visitor(url)
         play_one_easy_game(v, pool)
-        scrapes = [scrape(url) for _ in range(8)]
+        scrapes = [scrape(url) for _ in range(4 * workers)]
         for text in scrapes:  # whichever worker answered: the same sums
             assert value(text, "beat_the_ai_games_started_total", mode="easy") == 1
             assert value(text, "beat_the_ai_games_started_total", mode="expert") == 0
@@ -188,6 +191,6 @@ def test_a_game_played_moves_the_counters_summed_over_both_workers(
         # each worker writes its values to files of its own there, summed by /metrics
         written = {p.name.rsplit("_", 1)[1].removesuffix(".db")
                    for p in folder.glob("counter_*.db")}
-        assert {str(pid) for pid in workers} <= written
+        assert {str(pid) for pid in pids} <= written
         v.assert_clean()
     assert not folder.exists()  # removed as the master exits

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from devtools.servers import closed_url, dashboard
-from tests.browser import expect
+from tests.browser import expect, operator_sign_in
 from tests.data import record_todays_games
 from tests.look import axe_serious, small_text
 
@@ -27,13 +27,6 @@ def console_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with dashboard(closed_url(), closed_url(), closed_url(), DASHBOARD_DATABASE_URL=database,
                    DASHBOARD_OPERATOR_PASSWORD=PASSWORD) as url:
         yield url
-
-
-def sign_in(page, url: str) -> None:
-    page.goto(url + "/operator")
-    page.fill("#operator-password", PASSWORD)
-    page.click("#operator-login")
-    expect(page.locator("#operator-console")).to_be_visible()
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -64,7 +57,7 @@ def test_an_entry_taken_off_in_the_console_vanishes_from_the_wall_in_another_tab
     wall.goto(console_url + "/stats")
     expect(wall.locator("#stats-top")).to_contain_text("ANN")
     console = tab(viewport=SIZES["laptop"])
-    sign_in(console, console_url)
+    operator_sign_in(console, console_url, PASSWORD)
     console.select_option("#operator-entry", label="ANN  3:3")
     console.click("#operator-hide")
     expect(console.locator("#operator-wall-message")).to_have_text("Taken off the wall.")
