@@ -142,7 +142,7 @@ def test_each_start_of_the_master_gets_an_empty_folder_and_dead_ones_go(tmp_path
     assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ  # importing the config sets nothing
 
 
-# --- a real dashboard, two workers -----------------------------------------------------------
+# --- a real dashboard, several workers -------------------------------------------------------
 
 def scrape(url: str) -> str:
     """``GET /metrics`` on a new connection, so either worker may answer it."""
