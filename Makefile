@@ -45,7 +45,7 @@ play: setup  ## the whole game locally under supervisord: what dies or hangs is 
 	$(PY) -m stack
 
 kiosk: setup  ## as `make play`, for the fair's big screen: the game and its attract screen only, no menu
-	DASHBOARD_KIOSK=1 $(PY) -m stack
+	DASHBOARD_KIOSK=1 PLAY_CONSOLE_PORT=$${PLAY_CONSOLE_PORT:-8052} $(PY) -m stack
 
 demo: setup  ## the AI's side of five rounds, in the terminal
 	$(PY) -m model.demo

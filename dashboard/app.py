@@ -41,8 +41,8 @@ log = logging.getLogger("dashboard.access")
 # Each has a PATH, a view and its callbacks' register(app, nav); those with a MENU label are in
 # the header's menu, in this order.
 PAGES = (home, attempt, result, finish, attract, upload, explore, model_card, wall, operator)
-# The kiosk profile serves what a visitor may touch (the wall: a second screen); never the
-# operator's console.
+# The kiosk profile serves what a visitor may touch (the wall: a second screen), and the
+# operator's console only on a port of its own (DASHBOARD_CONSOLE_PORT), never on the game's.
 KIOSK_PAGES = (home, attempt, result, finish, attract, wall)
 
 # The page around Dash's app. Besides Dash's own placeholders it carries what must work when
@@ -140,7 +140,8 @@ def create_app(settings: Settings) -> dash.Dash:
     app.event = event
     app.index_string = index_page(settings)
     app.layout = lambda: shell(first_language(event, flask.request))
-    pages = [page for page in PAGES if not (settings.kiosk and page not in KIOSK_PAGES)]
+    kiosk_pages = (*KIOSK_PAGES, operator) if settings.console_port else KIOSK_PAGES
+    pages = [page for page in PAGES if not (settings.kiosk and page not in kiosk_pages)]
     menu = [] if settings.kiosk else [(page.PATH, page.MENU) for page in pages
                                       if hasattr(page, "MENU")]
     nav = Navigator(runtime, scoreboard, operator_auth, {page.PATH: page.view for page in pages},
@@ -151,7 +152,7 @@ def create_app(settings: Settings) -> dash.Dash:
         module.register(app, nav)
     app.server.register_blueprint(api(stats))
     app.server.register_blueprint(event_web.blueprint(event))
-    if not settings.kiosk:  # the console's CSV exports: like the console, never in the kiosk
+    if operator in pages:  # the console's CSV exports, where the console is
         from dashboard.operator.export import blueprint as operator_export
         app.server.register_blueprint(operator_export(operator_auth, stats))
 

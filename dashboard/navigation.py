@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
+import flask
 from dash import Dash, Input, Output, State, clientside_callback, no_update
 from dash.exceptions import PreventUpdate
 
@@ -21,10 +22,21 @@ from dashboard.event.config import EventConfig
 from dashboard.feeds.explore import ExploreFeed
 from dashboard.feeds.model_card import ModelCardFeed
 from dashboard.feeds.upload import UploadFeed
-from dashboard.game import ATTEMPT, ATTRACT, EASY, EXPERT, GAME_PAGES, HOME, Game, route
+from dashboard.game import (
+    ATTEMPT,
+    ATTRACT,
+    EASY,
+    EXPERT,
+    GAME_PAGES,
+    HOME,
+    OPERATOR,
+    Game,
+    route,
+)
 from dashboard.game_pool import GamePool
 from dashboard.health import HealthWatcher
 from dashboard.i18n import LANGUAGES, in_language, use
+from dashboard.operator import web as operator_web
 from dashboard.operator.auth import OperatorAuth
 from dashboard.operator.errors import ErrorWindow
 from dashboard.operator.stand import Stand
@@ -73,8 +85,9 @@ class Navigator:
         state allows, and its path."""
         game = self.store.get(session_id)
         target = route(game, pathname)
-        if target not in self.pages:
-            target = HOME
+        if target not in self.pages or (target == OPERATOR and self.operator.enabled
+                                        and not operator_web.here(self.operator, flask.request)):
+            target = HOME  # the console, on the game's port when it has its own
         page = self.pages[target](self, game)
         if target in GAME_PAGES:
             header = components.header(game)

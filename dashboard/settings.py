@@ -102,6 +102,11 @@ class Settings(BaseSettings):
     operator_lockout_seconds: float = Field(
         900, gt=0, description="how long a locked-out address is refused, the right password "
                                "included")
+    console_port: int = Field(
+        0, ge=0, le=65535,
+        description="serve the console only on requests that arrived on this port of the "
+                    "dashboard (gunicorn listens on it too: PLAY_CONSOLE_PORT); 0: on any. The "
+                    "kiosk profile serves the console only so")
     operator_idle_seconds: float = Field(
         8 * 3600, gt=0, description="a console session unused this long is signed out")
     supervisor_url: str = Field(

@@ -113,12 +113,15 @@ def explainer(model_url: str, **env: str) -> Iterator[str]:
 
 @contextmanager
 def dashboard(model_url: str, explainer_url: str, image_server_url: str,
-              port: int | None = None, **env: str) -> Iterator[str]:
-    """The dashboard as ``python -m stack`` runs it (its gunicorn command); ``env`` adds
-    ``DASHBOARD_*`` settings. Its game store and statistics are fresh unless ``env`` names
-    them."""
+              port: int | None = None, console_port: int = 0, **env: str) -> Iterator[str]:
+    """The dashboard as ``python -m stack`` runs it (its gunicorn command, listening on
+    ``console_port`` too when given); ``env`` adds ``DASHBOARD_*`` settings. Its game store and
+    statistics are fresh unless ``env`` names them."""
     port = port or free_port()
-    argv = StackSettings(dashboard_host="127.0.0.1", dashboard_port=port).dashboard_argv()
+    stack = StackSettings(dashboard_host="127.0.0.1", dashboard_port=port,
+                          console_port=console_port)
+    argv = stack.dashboard_argv()
+    env = {**({"DASHBOARD_CONSOLE_PORT": str(console_port)} if console_port else {}), **env}
     env = {"DASHBOARD_MODEL_URL": model_url, "DASHBOARD_EXPLAINER_URL": explainer_url,
            "DASHBOARD_IMAGE_SERVER_URL": image_server_url,
            "DASHBOARD_STORE_DIR": env.pop("DASHBOARD_STORE_DIR", None) or tempfile.mkdtemp(),

@@ -201,6 +201,7 @@ def serve(supervisord: Supervisord, settings: Settings, received: list[int]) -> 
         raise Failed(str(exc)) from None
     rule = "=" * 64
     say(f"\n{rule}\n  Beat the AI is ready: {settings.dashboard_url}\n"
+        f"  The operator console (when its password is set): {settings.console_url}\n"
         f"  Press Ctrl-C to stop.\n{rule}\n")
     while True:
         check(received)

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     explainer_port: Port = Field(5001, description="the explainer's port")
     image_server_port: Port = Field(8081, description="the image server's port")
     dashboard_port: Port = Field(8050, description="the game's port")
+    console_port: int = Field(
+        0, ge=0, le=65535,
+        description="the operator console's own port on the dashboard's host (0: the console "
+                    "is on the game's port); `make kiosk` sets 8052, so that the big screen, "
+                    "which only ever shows the game's port, cannot reach it")
     # Dashboard workers (gunicorn processes). More than one, or redis=True, and the launcher
     # runs Redis as one more service and hands it to the dashboard as its game store.
     workers: int = Field(1, ge=1, le=16, description="dashboard worker processes")
@@ -118,6 +123,7 @@ class Settings(BaseSettings):
             ("image server", self.host, self.image_server_port),
             ("explainer", self.host, self.explainer_port),
             ("dashboard", self.dashboard_host, self.dashboard_port),
+            ("operator console", self.dashboard_host, self.console_port),
         ]
         if self.uses_redis:
             listeners.insert(0, ("redis", self.host, self.redis_port))
@@ -179,11 +185,20 @@ class Settings(BaseSettings):
             "DASHBOARD_IMAGE_SERVER_URL": self.image_server_url,
             "DASHBOARD_WORKERS": str(self.workers),
             "DASHBOARD_SUPERVISOR_URL": self.supervisor_url,
+            **({"DASHBOARD_CONSOLE_PORT": str(self.console_port)} if self.console_port else {}),
             **({"DASHBOARD_STORE_URL": self.redis_url} if self.uses_redis else {}),
         }
 
     def dashboard_argv(self) -> list[str]:
-        """``dashboard_command`` as argv; placeholders are filled per word, after splitting."""
-        return [word.format(python=sys.executable, host=self.dashboard_host,
+        """``dashboard_command`` as argv; placeholders are filled per word, after splitting.
+        With a console port, gunicorn listens there too."""
+        argv = [word.format(python=sys.executable, host=self.dashboard_host,
                             port=self.dashboard_port)
                 for word in shlex.split(self.dashboard_command)]
+        return argv + (["--bind", f"{self.dashboard_host}:{self.console_port}"]
+                       if self.console_port else [])
+
+    @property
+    def console_url(self) -> str:
+        """Where the operator's console is (not every stand has one: docs/operator.md)."""
+        return _url(self.dashboard_host, self.console_port or self.dashboard_port) + "/operator"

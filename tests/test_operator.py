@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
+import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,26 +18,16 @@ from itsdangerous import URLSafeSerializer
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
+from dashboard import guard
 from dashboard.operator import stand, web
 from dashboard.stats.schema import AuditEntry, OperatorSession
+from devtools.ports import free_ports
+from devtools.servers import closed_url, dashboard
 from tests.callbacks import body_for, call, offline_app
+from tests.console import PASSWORD, SAME, console, login
 from tests.data import record_todays_games
 
-PASSWORD = "correct horse battery"
-SAME = {"Origin": "http://localhost"}  # the test client's own origin
 SESSION = "0123456789abcdef0123456789abcdef"
-
-
-def console(tmp_path: Path, **settings: object) -> dash.Dash:
-    return offline_app(tmp_path, operator_password=PASSWORD, **settings)
-
-
-def login(app: dash.Dash, client, password: str, headers: dict | None = None) -> tuple[int, str]:
-    """(status, what the answer says) of the sign-in callback."""
-    status, body = call(app, "operator-message.children",
-                        {"operator-login.n_clicks": 1, "operator-password.value": password},
-                        client=client, headers=SAME if headers is None else headers)
-    return status, json.dumps(body)
 
 
 def operator_callbacks(app: dash.Dash) -> list[str]:
@@ -96,6 +88,39 @@ def test_the_kiosk_serves_no_console_and_no_sign_in(tmp_path):
         "session.data": SESSION, "language.data": "en"})
     assert status == 200 and body["response"]["url"]["pathname"] == "/"
     assert "operator-" not in json.dumps(body["response"]["page"])
+
+
+def test_the_kiosk_serves_the_console_only_on_its_own_port(tmp_path):
+    """``make kiosk``: the big screen shows the game's port, where no session can be had; the
+    owner's phone or laptop opens the console's port."""
+    record_todays_games(f"sqlite:///{tmp_path}/stats.sqlite3")
+    app = console(tmp_path, kiosk=True, console_port=8052)
+    game, own = "http://localhost", "http://localhost:8052"
+    visit = {"url.pathname": "/operator", "url.search": "", "rendered.data": None,
+             "session.data": SESSION, "language.data": "en"}
+    key = next(k for k in app.callback_map if "page.children" in k)
+
+    def page(base: str) -> str:
+        client = app.server.test_client()
+        answer = client.post(guard.CALLBACK_PATH, base_url=base, headers={"Origin": base},
+                             json=body_for({**app.callback_map[key], "output": key}, visit))
+        return answer.get_data(as_text=True)
+
+    assert "operator-" not in page(game) and "operator-password" in page(own)
+    kiosk_screen = app.server.test_client()
+    assert login(app, kiosk_screen)[0] == 403  # even with the right password, from its origin
+    assert kiosk_screen.get_cookie("operator_session") is None
+    assert kiosk_screen.get("/operator/export/games.csv").status_code == 403
+    phone = app.server.test_client()
+    key = next(k for k in app.callback_map if "operator-message.children" in k)
+    answer = phone.post(guard.CALLBACK_PATH, base_url=own, headers={"Origin": own}, json=body_for(
+        {**app.callback_map[key], "output": key},
+        {"operator-login.n_clicks": 1, "operator-password.value": PASSWORD}))
+    assert answer.status_code == 200 and phone.get_cookie("operator_session") is not None
+    assert phone.get("/operator/export/games.csv", base_url=own).status_code == 200
+    # the session does not open the console on the game's port either
+    assert phone.get("/operator/export/games.csv").status_code == 403
+    assert [action for action, _ in audit(tmp_path)] == ["login", "export"]
 
 
 def test_every_operator_callback_refuses_without_a_session_and_runs_with_one(tmp_path):
@@ -267,3 +292,33 @@ def test_the_console_offers_every_export_there_is():
     assert set(console.EXPORTS) == set(export.EXPORTS)
     assert console.export_link("games", "2026-12-01", None) == \
         "/operator/export/games.csv?from=2026-12-01"
+
+
+def test_under_gunicorn_the_port_is_the_sockets_not_the_host_header(tmp_path):
+    """A request to the game's port that names the console's port in ``Host`` and ``Origin``
+    is still on the game's port."""
+    game_port, console_port = free_ports(2)
+    own = f"http://127.0.0.1:{console_port}"
+    with dashboard(closed_url(), closed_url(), closed_url(), port=game_port,
+                   console_port=console_port, DASHBOARD_KIOSK="1",
+                   DASHBOARD_OPERATOR_PASSWORD=PASSWORD) as url:
+        app = console(tmp_path)  # the same callbacks, for the sign-in's body
+        key = next(k for k in app.callback_map if "operator-message.children" in k)
+        body = json.dumps(body_for({**app.callback_map[key], "output": key},
+                                   {"operator-login.n_clicks": 1,
+                                    "operator-password.value": PASSWORD})).encode()
+
+        def sign_in(base: str) -> tuple[int, str]:
+            request = urllib.request.Request(
+                base + guard.CALLBACK_PATH, data=body, method="POST",
+                headers={"Content-Type": "application/json", "Origin": own,
+                         "Host": f"127.0.0.1:{console_port}"})
+            try:
+                with urllib.request.urlopen(request, timeout=30) as answer:
+                    return answer.status, answer.headers.get("Set-Cookie", "")
+            except urllib.error.HTTPError as refused:
+                return refused.code, refused.headers.get("Set-Cookie", "")
+
+        assert sign_in(url) == (403, "")
+        status, cookie = sign_in(own)
+        assert status == 200 and cookie.startswith(web.COOKIE + "=")

@@ -367,3 +367,19 @@ def test_supervisord_reads_back_each_command_and_environment_exactly(tmp_path):
         "PYTHONUNBUFFERED=1", f"ODD={awkward}", sys.executable, "-c", "print('50%')", awkward]
     assert process.stopasgroup and process.killasgroup
     assert process.autorestart is RestartUnconditionally
+
+
+def test_a_console_port_is_a_listener_of_its_own_that_gunicorn_binds_too():
+    """``make kiosk`` (PLAY_CONSOLE_PORT=8052): the console's port is checked like every other
+    and handed to the dashboard."""
+    settings = Settings(console_port=8052)
+    assert settings.dashboard_argv()[-2:] == ["--bind", f"{settings.dashboard_host}:8052"]
+    assert ("operator console", settings.dashboard_host, 8052) in settings.listeners()
+    assert settings.dashboard_env()["DASHBOARD_CONSOLE_PORT"] == "8052"
+    assert settings.console_url.endswith(":8052/operator")
+    with pytest.raises(ValidationError, match="8050"):
+        Settings(console_port=8050)  # the game's port
+    plain = Settings()
+    assert "DASHBOARD_CONSOLE_PORT" not in plain.dashboard_env()
+    assert "--bind" not in plain.dashboard_argv()[-2:]
+    assert plain.console_url == plain.dashboard_url + "/operator"

@@ -58,6 +58,7 @@ class OperatorAuth:
         key = hashlib.sha256(b"beat-the-ai operator session\0" + (secret or self._hash).encode())
         self._signer = URLSafeSerializer(key.hexdigest(), salt="operator-session")
         self._idle = timedelta(seconds=settings.operator_idle_seconds)
+        self.console_port = settings.console_port  # 0: any; else only requests that came there
         self._lockout = timedelta(seconds=settings.operator_lockout_seconds)
         self._max_failures = settings.operator_max_failures
 

@@ -47,6 +47,8 @@ def blueprint(auth: OperatorAuth, stats: Stats) -> flask.Blueprint:
         request = flask.request
         if not auth.enabled:
             return _error(403, "the operator console is off")
+        if not web.here(auth, request):
+            return _error(403, "the operator console is not served on this port")
         if request.headers.get("Sec-Fetch-Site", "same-origin") not in SITES:
             return _error(403, "requests from another site are refused")
         try:

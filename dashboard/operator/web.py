@@ -29,6 +29,26 @@ def same_origin(request: flask.Request) -> bool:
     return f"{parts.scheme}://{parts.netloc}" == request.host_url.rstrip("/")
 
 
+def arrived_on(request: flask.Request) -> int | None:
+    """The dashboard's port the request's connection came in on. Under gunicorn its socket
+    says so (``SERVER_PORT`` there follows the ``Host`` header, which a client writes);
+    elsewhere (Flask's own server, the test client) ``SERVER_PORT`` is the server's."""
+    sock = request.environ.get("gunicorn.socket")
+    if sock is not None:
+        try:
+            return sock.getsockname()[1]
+        except OSError:
+            return None
+    port = str(request.environ.get("SERVER_PORT", ""))
+    return int(port) if port.isdigit() else None
+
+
+def here(auth: OperatorAuth, request: flask.Request) -> bool:
+    """Is the console on, and served where this request came in? (With a console port, only
+    there: the kiosk's big screen shows the game's port, and no touch leads to another.)"""
+    return auth.enabled and (not auth.console_port or arrived_on(request) == auth.console_port)
+
+
 def address(request: flask.Request) -> str:
     return request.remote_addr or "unknown"
 
@@ -36,10 +56,13 @@ def address(request: flask.Request) -> str:
 def authorize(auth: OperatorAuth, request: flask.Request,
               callback: dict) -> flask.Response | None:
     """None if ``request`` may run the console's ``callback``; else the JSON refusal: 403
-    from another origin or with the console off, 401 without a live session (the login
+    from another origin, on the game's port when the console has its own, or with the
+    console off, 401 without a live session (the login
     needs none)."""
     if not auth.enabled:
         return _error(403, "the operator console is off")
+    if not here(auth, request):
+        return _error(403, "the operator console is not served on this port")
     if not same_origin(request):
         return _error(403, "requests from another origin are refused")
     login = [(d["id"], d["property"]) for d in callback["inputs"]] == [LOGIN]
