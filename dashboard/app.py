@@ -13,6 +13,7 @@ import flask
 from common.logs import setup_logging
 from dashboard import guard, metrics, navigation
 from dashboard.components import TITLE, shell
+from dashboard.errors import json_error
 from dashboard.event import web as event_web
 from dashboard.event.config import EventConfig
 from dashboard.i18n import LANGUAGES, N_, _, negotiate, use
@@ -173,7 +174,7 @@ def create_app(settings: Settings) -> dash.Dash:
         body = flask.request.get_json(force=True, silent=True)
         session_id = body.get("session") if isinstance(body, dict) else None
         if not guard.is_session_id(session_id):
-            return guard.json_error(400, "expected {\"session\": \"<session id>\"}")
+            return json_error(400, "expected {\"session\": \"<session id>\"}")
         with use(body.get("language")):  # the game is recorded in the visitor's language
             scoreboard.abandon(runtime.store, session_id)
         return flask.Response(status=204)

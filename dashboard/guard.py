@@ -23,6 +23,7 @@ from gunicorn.http.errors import ParseException
 from werkzeug.exceptions import HTTPException
 
 from dashboard import metrics
+from dashboard.errors import json_error
 from dashboard.game import MODES
 from dashboard.i18n import LANGUAGES
 from dashboard.operator import web as operator_web
@@ -204,12 +205,6 @@ def check_callback(body: Any, callback_map: dict[str, dict]) -> None:
     changed = body.get("changedPropIds", [])
     if not isinstance(changed, list) or not all(isinstance(c, str) for c in changed):
         raise BadCallback("'changedPropIds' must be a list of strings")
-
-
-def json_error(status: int, message: str, **extra: str) -> flask.Response:
-    response = flask.jsonify(error=message, **extra)
-    response.status_code = status
-    return response
 
 
 def takes_a_file(body: dict, callback_map: dict[str, dict]) -> bool:

@@ -248,6 +248,7 @@ def test_a_failing_database_is_a_json_503(tmp_path: Path):
     503 with Retry-After, not a 200 with a cut-off file."""
     class Signed:
         enabled = True
+        console_port = 0  # the console on any port
 
         def signed_in(self, cookie: str | None) -> bool:
             return True

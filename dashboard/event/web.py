@@ -8,6 +8,7 @@ import re
 import flask
 from sqlalchemy.exc import SQLAlchemyError
 
+from dashboard.errors import json_error
 from dashboard.event.config import EventConfig
 
 DIGEST = re.compile(r"[0-9a-f]{64}")
@@ -20,13 +21,13 @@ def blueprint(event: EventConfig) -> flask.Blueprint:
     @routes.get("/event/logo/<name>.png")
     def logo(name: str) -> flask.Response:
         if not DIGEST.fullmatch(name):
-            return _error(404, "no such logo")
+            return json_error(404, "no such logo")
         try:
             png = event.logo(name)
         except SQLAlchemyError:
-            return _error(503, "the logo cannot be read just now")
+            return json_error(503, "the logo cannot be read just now")
         if png is None:
-            return _error(404, "no such logo")
+            return json_error(404, "no such logo")
         response = flask.Response(png, mimetype="image/png")
         response.headers["Cache-Control"] = f"public, max-age={YEAR_S}, immutable"
         response.headers["X-Content-Type-Options"] = "nosniff"
@@ -35,8 +36,3 @@ def blueprint(event: EventConfig) -> flask.Blueprint:
 
     return routes
 
-
-def _error(status: int, message: str) -> flask.Response:
-    response = flask.jsonify(error=message)
-    response.status_code = status
-    return response

@@ -20,6 +20,7 @@ import flask
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard import metrics
+from dashboard.errors import json_error
 from dashboard.operator import web
 from dashboard.operator.auth import OperatorAuth
 from dashboard.stats import export
@@ -46,20 +47,20 @@ def blueprint(auth: OperatorAuth, stats: Stats) -> flask.Blueprint:
     def download(what: str) -> flask.Response:
         request = flask.request
         if not auth.enabled:
-            return _error(403, "the operator console is off")
+            return json_error(403, "the operator console is off")
         if not web.here(auth, request):
-            return _error(403, "the operator console is not served on this port")
+            return json_error(403, "the operator console is not served on this port")
         if request.headers.get("Sec-Fetch-Site", "same-origin") not in SITES:
-            return _error(403, "requests from another site are refused")
+            return json_error(403, "requests from another site are refused")
         try:
             if not auth.signed_in(request.cookies.get(web.COOKIE)):
-                return _error(401, "sign in to the operator console first")
+                return json_error(401, "sign in to the operator console first")
             if what not in export.EXPORTS:
-                return _error(404, f"no such export: one of {', '.join(export.EXPORTS)}")
+                return json_error(404, f"no such export: one of {', '.join(export.EXPORTS)}")
             try:
                 first, last = day_range(request.args.get("from"), request.args.get("to"))
             except BadRange as exc:
-                return _error(400, str(exc))
+                return json_error(400, str(exc))
             span = f"{first or 'start'}..{last or 'end'}"
             auth.audit(web.address(request), "export", f"{what} {span}")
             chunks = csv_chunks(export.EXPORTS[what].header,
@@ -68,7 +69,7 @@ def blueprint(auth: OperatorAuth, stats: Stats) -> flask.Blueprint:
         except SQLAlchemyError:
             log.exception("statistics unavailable")
             metrics.database_errors.inc()
-            response = _error(503, "statistics unavailable")
+            response = json_error(503, "statistics unavailable")
             response.headers["Retry-After"] = "5"
             return response
         name = f"beat-the-ai-{what}-{first or 'start'}-{last or 'end'}.csv"
@@ -81,11 +82,6 @@ def blueprint(auth: OperatorAuth, stats: Stats) -> flask.Blueprint:
 
     return routes
 
-
-def _error(status: int, message: str) -> flask.Response:
-    response = flask.jsonify(error=message)
-    response.status_code = status
-    return response
 
 
 def day_range(raw_first: str | None, raw_last: str | None) -> tuple[date | None, date | None]:

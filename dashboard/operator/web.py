@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import flask
 
+from dashboard.errors import json_error
 from dashboard.game import OPERATOR
 from dashboard.operator.auth import OperatorAuth
 
@@ -60,14 +61,14 @@ def authorize(auth: OperatorAuth, request: flask.Request,
     console off, 401 without a live session (the login
     needs none)."""
     if not auth.enabled:
-        return _error(403, "the operator console is off")
+        return json_error(403, "the operator console is off")
     if not here(auth, request):
-        return _error(403, "the operator console is not served on this port")
+        return json_error(403, "the operator console is not served on this port")
     if not same_origin(request):
-        return _error(403, "requests from another origin are refused")
+        return json_error(403, "requests from another origin are refused")
     login = [(d["id"], d["property"]) for d in callback["inputs"]] == [LOGIN]
     if not login and not auth.signed_in(request.cookies.get(COOKIE)):
-        return _error(401, "sign in to the operator console first")
+        return json_error(401, "sign in to the operator console first")
     return None
 
 
@@ -84,8 +85,3 @@ def is_operator_callback(callback: dict) -> bool:
     ids += [o.split("@")[0].rsplit(".", 1)[0] for o in callback["output"].strip(".").split("...")]
     return any(isinstance(i, str) and i.startswith(PREFIX) for i in ids)
 
-
-def _error(status: int, message: str) -> flask.Response:
-    response = flask.jsonify(error=message)
-    response.status_code = status
-    return response
