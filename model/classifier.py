@@ -11,6 +11,10 @@ import keras
 from model.backbone import build_efficientnet_lite
 
 GRADCAM_LAYER = "top_activation"
+# The car detector (model/trust.py) reads the features going into this layer, pooled: the
+# output of stage 5, general enough to set a cat apart from a car, fine-tuned enough to know
+# cars (measured better than stage 4's frozen ones and than the top's, which see cars in all).
+DETECTOR_INPUT = "block6a_expand_conv"
 
 
 def build_classifier(variant: str, num_classes: int, dropout: float = 0.3) -> keras.Model:

@@ -11,14 +11,14 @@ import random
 import tensorflow as tf
 
 from model_api import dataset
-from model_api.contract import DEFAULT_EXPORT_DIR, SPLIT_ASSET
+from model_api.contract import SPLIT_ASSET, newest_version
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--version-dir", default=str(DEFAULT_EXPORT_DIR / "1"))
+    p.add_argument("--version-dir", default=str(newest_version()))
     args = p.parse_args()
 
     root = dataset.data_dir()

@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from model.backbone import RESOLUTION
 from model_api import dataset
-from model_api.contract import DEFAULT_EXPORT_DIR, METRICS_FILE, SPLIT_ASSET, TOP_K
+from model_api.contract import METRICS_FILE, SPLIT_ASSET, TOP_K, newest_version
 
 
 def predict_probabilities(serve, files: list[Path], batch: int = 32) -> np.ndarray:
@@ -94,7 +94,7 @@ def write_metrics(metrics: dict, version_dir: Path) -> Path:
 def main() -> None:
     p = argparse.ArgumentParser(description="Evaluate an export on its recorded test split and "
                                 "rewrite its metrics file, keeping the training record in it.")
-    p.add_argument("--version-dir", type=Path, default=DEFAULT_EXPORT_DIR / "1")
+    p.add_argument("--version-dir", type=Path, default=newest_version())
     args = p.parse_args()
     root = dataset.data_dir()
     classes = dataset.read_classes(args.version_dir / "assets")
@@ -102,6 +102,8 @@ def main() -> None:
     recorded = json.loads((args.version_dir.parent / METRICS_FILE).read_text())
     metrics = evaluate_export(args.version_dir, root, split["test"], classes)
     metrics["training"] = recorded["training"]  # only training knows how it was trained
+    if "trust" in recorded:  # model.fit_trust's figures for this version
+        metrics["trust"] = recorded["trust"]
     write_metrics(metrics, args.version_dir)
     print(json.dumps({k: metrics[k] for k in ("photos", "top1", "top5", "make_accuracy",
                                               "make_accuracy_summed")}))

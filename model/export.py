@@ -4,6 +4,11 @@ Contract (see docs/architecture.md): input ``image_bytes`` (tf.string [None], en
 ``serving_default`` → ``probabilities``, ``top_k_classes``, ``top_k_scores``;
 ``gradcam`` → ``heatmap``, ``class_index``, ``class_name``. Decoding and resizing run inside
 the graph with the same code as training. The class list and the data split travel as assets.
+
+With a ``Trust`` (model/trust.py, version 2 on) the probabilities are calibrated and
+``serving_default`` also says what the model knows of its answer: ``car_distance`` and
+``is_car`` (is it a car photo at all?), ``sure`` (may the exact car be named?), and the make
+with the most summed probability (``make``, ``make_score``, ``make_sure``).
 """
 from __future__ import annotations
 
@@ -18,15 +23,17 @@ import tensorflow as tf
 
 from model import preprocess
 from model.backbone import RESOLUTION
-from model.classifier import GRADCAM_LAYER, build_classifier
+from model.classifier import DETECTOR_INPUT, GRADCAM_LAYER, build_classifier
+from model.trust import Trust
 from model_api import dataset
 from model_api.contract import (
     CLASSES_ASSET,
-    DEFAULT_EXPORT_DIR,
     MODEL_NAME,
     SPLIT_ASSET,
     TOP_K,
+    TRUST_ASSET,
     WARMUP_FILE,
+    newest_version,
 )
 
 _IMAGE_BYTES = tf.TensorSpec([None], tf.string, name="image_bytes")
@@ -35,15 +42,26 @@ _IMAGE_BYTES = tf.TensorSpec([None], tf.string, name="image_bytes")
 class CarClassifier(tf.Module):
     """The served module: both signatures share one copy of the weights."""
 
-    def __init__(self, model: keras.Model, class_names: list[str], size: int,
-                 assets: dict[str, Path]) -> None:
+    def __init__(self, model: keras.Model, classes: list[dataset.CarClass], size: int,
+                 assets: dict[str, Path], trust: Trust | None = None) -> None:
         super().__init__()
         conv = model.get_layer(GRADCAM_LAYER).output
         self.features = keras.Model(model.input, conv)
         self.top = keras.Model(conv, model.output)
-        self.class_names = tf.constant(class_names)
+        # the car detector's features come out of the same forward pass
+        self.both = keras.Model(model.input, [model.get_layer(DETECTOR_INPUT).input, conv])
+        self.class_names = tf.constant([c.class_name for c in classes])
         self.size = size
         self.assets = {name: tf.saved_model.Asset(str(path)) for name, path in assets.items()}
+        self.trust = trust
+        if trust is not None:
+            makes = sorted({c.make for c in classes})
+            self.make_names = tf.constant(makes)
+            self.make_of = tf.constant([makes.index(c.make) for c in classes], tf.int32)
+            self.temperature = tf.constant(trust.temperature, tf.float32)
+            self.feature_mean = tf.constant(trust.feature_mean)
+            self.projection = tf.constant(trust.projection)
+            self.centres = tf.constant(trust.centres)
 
     def _images(self, image_bytes: tf.Tensor) -> tf.Tensor:
         return tf.map_fn(
@@ -52,6 +70,8 @@ class CarClassifier(tf.Module):
         )
 
     def _top_k(self, logits: tf.Tensor) -> tuple[tf.Tensor, dict[str, tf.Tensor]]:
+        if self.trust is not None:
+            logits = logits / self.temperature
         probabilities = tf.nn.softmax(logits)
         top = tf.math.top_k(probabilities, k=TOP_K)
         return probabilities, {
@@ -59,11 +79,37 @@ class CarClassifier(tf.Module):
             "top_k_scores": top.values,
         }
 
+    def _judgement(self, stage: tf.Tensor, probabilities: tf.Tensor) -> dict[str, tf.Tensor]:
+        """``model.trust``'s formulas in the graph: the distance to the nearest class centre
+        of the training photos, and which answers are sure enough to name."""
+        trust = self.trust
+        z = tf.matmul(tf.reduce_mean(stage, axis=[1, 2]) - self.feature_mean, self.projection)
+        squared = (tf.reduce_sum(z * z, axis=1, keepdims=True)
+                   - 2 * tf.matmul(z, self.centres, transpose_b=True)
+                   + tf.reduce_sum(self.centres * self.centres, axis=1)[None])
+        distance = tf.maximum(tf.reduce_min(squared, axis=1), 0.0)
+        makes = tf.transpose(tf.math.unsorted_segment_sum(
+            tf.transpose(probabilities), self.make_of, tf.shape(self.make_names)[0]))
+        make = tf.argmax(makes, axis=1, output_type=tf.int32)
+        make_score = tf.gather(makes, make, batch_dims=1)
+        return {
+            "car_distance": distance,
+            "is_car": distance <= trust.car_threshold,
+            "sure": tf.reduce_max(probabilities, axis=1) >= trust.sure_threshold,
+            "make": tf.gather(self.make_names, make),
+            "make_score": make_score,
+            "make_sure": make_score >= trust.make_threshold,
+        }
+
     @tf.function(input_signature=[_IMAGE_BYTES])
     def serve(self, image_bytes: tf.Tensor) -> dict[str, tf.Tensor]:
-        logits = self.top(self.features(self._images(image_bytes), training=False), training=False)
-        probabilities, top = self._top_k(logits)
-        return {"probabilities": probabilities, **top}
+        if self.trust is None:
+            conv = self.features(self._images(image_bytes), training=False)
+            probabilities, top = self._top_k(self.top(conv, training=False))
+            return {"probabilities": probabilities, **top}
+        stage, conv = self.both(self._images(image_bytes), training=False)
+        probabilities, top = self._top_k(self.top(conv, training=False))
+        return {"probabilities": probabilities, **top, **self._judgement(stage, probabilities)}
 
     @tf.function(input_signature=[_IMAGE_BYTES])
     def gradcam(self, image_bytes: tf.Tensor) -> dict[str, tf.Tensor]:
@@ -121,7 +167,7 @@ def write_warmup(version_dir: Path) -> None:
 
 def export(model: keras.Model, classes: list[dataset.CarClass],
            split: dict[str, list[dataset.Photo]], export_dir: Path, version: int,
-           variant: str) -> Path:
+           variant: str, trust: Trust | None = None) -> Path:
     """Write ``export_dir/<version>/`` atomically (a server never sees half a model)."""
     export_dir = Path(export_dir)
     export_dir.mkdir(parents=True, exist_ok=True)
@@ -129,10 +175,11 @@ def export(model: keras.Model, classes: list[dataset.CarClass],
         staging = Path(tmp)
         dataset.write_classes(classes, staging / CLASSES_ASSET)
         dataset.write_split(split, staging / SPLIT_ASSET)
-        module = CarClassifier(
-            model, [c.class_name for c in classes], RESOLUTION[variant],
-            {CLASSES_ASSET: staging / CLASSES_ASSET, SPLIT_ASSET: staging / SPLIT_ASSET},
-        )
+        assets = {CLASSES_ASSET: staging / CLASSES_ASSET, SPLIT_ASSET: staging / SPLIT_ASSET}
+        if trust is not None:
+            trust.save(staging / TRUST_ASSET)
+            assets[TRUST_ASSET] = staging / TRUST_ASSET
+        module = CarClassifier(model, classes, RESOLUTION[variant], assets, trust)
         target = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=export_dir))
         tf.saved_model.save(
             module, str(target),
@@ -162,14 +209,16 @@ def load_trained(version_dir: Path, variant: str, num_classes: int) -> keras.Mod
 def main() -> None:
     p = argparse.ArgumentParser(description="Re-export a trained model with the current "
                                             "signatures (no training).")
-    p.add_argument("--version-dir", type=Path, default=DEFAULT_EXPORT_DIR / "1")
+    p.add_argument("--version-dir", type=Path, default=newest_version())
     p.add_argument("--variant", default="lite0", choices=sorted(RESOLUTION))
     args = p.parse_args()
     source = args.version_dir
     classes = dataset.read_classes(source / "assets")
     split = dataset.read_split(source / "assets" / SPLIT_ASSET)
     model = load_trained(source, args.variant, len(classes))
-    print(export(model, classes, split, source.parent, int(source.name), args.variant))
+    trust = source / "assets" / TRUST_ASSET
+    print(export(model, classes, split, source.parent, int(source.name), args.variant,
+                 Trust.load(trust) if trust.exists() else None))
 
 
 if __name__ == "__main__":
