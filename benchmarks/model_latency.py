@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import tensorflow as tf
 
 from model_api import dataset
-from model_api.contract import DEFAULT_EXPORT_DIR
+from model_api.contract import newest_version
 
 
 def timed(fn, blobs: tf.Tensor, runs: int) -> dict[str, float]:
@@ -40,7 +40,7 @@ def timed(fn, blobs: tf.Tensor, runs: int) -> dict[str, float]:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--runs", type=int, default=30)
-    p.add_argument("--version-dir", type=Path, default=DEFAULT_EXPORT_DIR / "1")
+    p.add_argument("--version-dir", type=Path, default=newest_version())
     args = p.parse_args()
     root = dataset.data_dir()
     pool = dataset.read_split(args.version_dir / "assets" / "split.csv")["test"]

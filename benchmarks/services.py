@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from devtools.servers import explainer, model_server
 from model_api import dataset
 from model_api.client import predict_body
-from model_api.contract import DEFAULT_EXPORT_DIR, SPLIT_ASSET
+from model_api.contract import SPLIT_ASSET, newest_version
 
 
 def original_body_bytes(photo: Path) -> int:
@@ -91,7 +91,7 @@ def main() -> None:
     p.add_argument("--runs", type=int, default=20)
     args = p.parse_args()
     root = dataset.data_dir()
-    pool = dataset.read_split(DEFAULT_EXPORT_DIR / "1" / "assets" / SPLIT_ASSET)["test"]
+    pool = dataset.read_split(newest_version() / "assets" / SPLIT_ASSET)["test"]
     files = [root / "images" / ph.file for ph in pool[:5]]
     photos = [f.read_bytes() for f in files]
 

@@ -65,6 +65,19 @@ class ModelCard:
     per_class: dict[str, float]
     confused: list[tuple[str, str, int]]  # (truth, the AI's guess, how often)
     mistakes: list[Mistake]
+    trust: Trust | None = None  # a model that judges its own answers (version 2 on)
+
+
+@dataclass(frozen=True)
+class Trust:
+    """How far the model's confidence can be trusted, on the same test photos
+    (``model.trust.report``)."""
+
+    ece_before: float  # expected calibration error, 15 bins, before and after calibration
+    ece_after: float
+    named_coverage: float  # share of photos where it is sure enough to name the exact car
+    named_precision: float  # how often it is right when it does
+    cars_accepted: float  # pool photos the car detector takes for cars
 
 
 async def is_up(session: aiohttp.ClientSession, url: str, timeout: float) -> bool:
@@ -125,6 +138,9 @@ class ImageServerClient:
                     mistakes=[Mistake(m["url"], m["true"],
                                       [(t["class_name"], float(t["score"])) for t in m["top5"]])
                               for m in data["mistakes"]],
+                    trust=Trust(**{f: float(data["trust"][f]) for f in (
+                        "ece_before", "ece_after", "named_coverage", "named_precision",
+                        "cars_accepted")}) if "trust" in data else None,
                 )
             except (aiohttp.ContentTypeError, KeyError, TypeError, ValueError) as exc:
                 raise ServiceError(f"malformed model card: {exc!r}") from exc

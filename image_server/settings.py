@@ -6,7 +6,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from model_api.contract import DEFAULT_EXPORT_DIR
+from model_api.contract import newest_version
 from model_api.dataset import REPO_ROOT
 
 
@@ -25,8 +25,9 @@ class Settings(BaseSettings):
         description="photos are copied out of the dataset here, never into the repository "
                     "(.cache is ignored)")
     model_version_dir: Path = Field(
-        DEFAULT_EXPORT_DIR / "1",
-        description="the model version whose test split and class list make the pool")
+        default_factory=newest_version,
+        description="the model version whose test split and class list make the pool "
+                    "(default: the newest, the one the model server serves)")
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
     photo_max_age: int = Field(
         default=86400, ge=0,

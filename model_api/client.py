@@ -31,6 +31,25 @@ class Prediction:
 
 
 @dataclass(frozen=True)
+class Judgement:
+    """What the model says of its own answer to a photo (exports from version 2 on)."""
+
+    is_car: bool  # False: no car it knows anything of is in the photo
+    sure: bool  # the exact car may be named: right ≥ 97 % of the time on photos it never saw
+    make: str  # the make with the most probability, summed over its models
+    make_score: float
+    make_sure: bool  # sure enough to say "maybe a <make>"
+
+
+@dataclass(frozen=True)
+class Judged:
+    """``serving_default``'s whole answer for one photo."""
+
+    probabilities: list[float]  # every class's, in the class list's order
+    judgement: Judgement | None  # None: a model without one (version 1)
+
+
+@dataclass(frozen=True)
 class GradCam:
     heatmap: list[list[float]]  # [h][w] in [0, 1]
     class_index: int
@@ -99,10 +118,17 @@ class ModelClient:
         return await self._predict(photos, "serving_default",
                                    lambda r: Prediction(r["top_k_classes"], r["top_k_scores"]))
 
-    async def probabilities(self, photos: Sequence[bytes]) -> list[list[float]]:
+    async def judged(self, photos: Sequence[bytes]) -> list[Judged]:
         """Every class's probability for each photo, in the class list's order (row ``i`` of
-        ``classes.csv`` is ``probabilities[i]``): what a share summed over classes needs."""
-        return await self._predict(photos, "serving_default", lambda r: r["probabilities"])
+        ``classes.csv`` is ``probabilities[i]``: what a share summed over classes needs), and
+        the model's judgement of its answer where it gives one."""
+        def row(r: dict) -> Judged:
+            judgement = Judgement(bool(r["is_car"]), bool(r["sure"]), str(r["make"]),
+                                  float(r["make_score"]), bool(r["make_sure"])) \
+                if "is_car" in r else None
+            return Judged(r["probabilities"], judgement)
+
+        return await self._predict(photos, "serving_default", row)
 
     async def gradcam(self, photos: Sequence[bytes]) -> list[GradCam]:
         """Grad-CAM heatmap of the top-1 class and the top-5 for each photo, in one batched

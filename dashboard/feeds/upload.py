@@ -9,7 +9,7 @@ from dashboard.clients import Services
 from dashboard.loop import Loop
 from dashboard.prepare import explain_one
 from dashboard.settings import Settings
-from model_api.client import GradCam
+from model_api.client import GradCam, Judged
 
 
 class UploadFeed:
@@ -19,15 +19,16 @@ class UploadFeed:
         self.keep_dir: Path | None = settings.keep_uploads  # None: photos are never written
 
     def classify(self, model_jpeg: bytes, preview_jpeg: bytes,
-                 ) -> tuple[GradCam, list[float], bytes | None]:
+                 ) -> tuple[GradCam, Judged, bytes | None]:
         """The AI's top-5 for a visitor's photo, every class's probability (for the make's
-        share) and, drawn on ``preview_jpeg``, where it looked (None when the explainer could
-        not draw it). Raises one of ``NOT_READY`` when the model does not answer in time."""
-        async def both() -> tuple[GradCam, list[float], bytes | None]:
-            (cam, overlay), probabilities = await asyncio.gather(
+        share) with the model's judgement of its answer (a car at all? sure?) and, drawn on
+        ``preview_jpeg``, where it looked (None when the explainer could not draw it). Raises
+        one of ``NOT_READY`` when the model does not answer in time."""
+        async def both() -> tuple[GradCam, Judged, bytes | None]:
+            (cam, overlay), judged = await asyncio.gather(
                 explain_one(self._services, model_jpeg, preview_jpeg),
-                self._services.model.probabilities([model_jpeg]))
-            return cam, probabilities[0], overlay
+                self._services.model.judged([model_jpeg]))
+            return cam, judged[0], overlay
 
         answer = self._loop.run(both(), timeout=self._timeout)
         metrics.uploads_classified.inc()

@@ -17,7 +17,7 @@ from dash import Dash, Input, Output, State, ctx, dash_table, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboard import components
-from dashboard.clients import Mistake, ModelCard
+from dashboard.clients import Mistake, ModelCard, Trust
 from dashboard.game import MODEL, Car
 from dashboard.i18n import N_, _, current, decimal, in_language, ngettext, percent
 from dashboard.navigation import LANGUAGE, Navigator
@@ -60,24 +60,45 @@ def fact(label: str, value: str, id_: str) -> list:
     return [html.Dt(label), html.Dd(value, id=id_)]
 
 
+def trust_box(trust: Trust) -> html.Section:
+    """How far its confidence can be trusted: what a visitor's own photo relies on."""
+    return html.Section(className="model-box", children=[
+        html.H2(_("How sure it is"), className="box-title"),
+        html.Div(className="model-figures", children=[
+            figure(percent(trust.named_precision, 1),
+                   _("right when it is sure enough to name the car"), "model-named"),
+            figure(percent(trust.named_coverage, 0), _("of the photos it is that sure of"),
+                   "model-named-coverage"),
+        ]),
+        html.P(id="model-ece", className="model-measured", children=_(
+            "Its percentages mean what they say: on average they are {after} off the share it "
+            "gets right (before calibration: {before}). It says “I don't see a car here” to "
+            "photos that are not cars, and took {accepted} of these test photos for cars."
+        ).format(after=percent(trust.ece_after, 1), before=percent(trust.ece_before, 1),
+                 accepted=percent(trust.cars_accepted, 1))),
+    ])
+
+
 def card_tab(card: ModelCard) -> html.Div:
     """The figures, and how they were measured and the model was made."""
     recipe = [item for key, label in RECIPE.items() if key in card.recipe
               for item in fact(_(label), card.recipe[key], f"model-recipe-{key}")]
-    return html.Div(className="model-card", children=[
-        html.Section(className="model-box", children=[
-            html.H2(_("How often the AI is right"), className="box-title"),
-            html.Div(className="model-figures", children=[
-                figure(percent(card.top1, 1), _("names the exact car (make, model and year)"),
-                       "model-top1"),
-                figure(percent(card.make_accuracy, 1), _("names the right make"), "model-make"),
-                figure(percent(card.top5, 1), _("has the car among its top 5 guesses"),
-                       "model-top5"),
-            ]),
-            html.P(id="model-measured", className="model-measured", children=_(
-                "Measured on {photos} test photos the AI never saw while it learned: the same "
-                "photos you play with.").format(photos=whole(card.photos))),
+    right = html.Section(className="model-box", children=[
+        html.H2(_("How often the AI is right"), className="box-title"),
+        html.Div(className="model-figures", children=[
+            figure(percent(card.top1, 1), _("names the exact car (make, model and year)"),
+                   "model-top1"),
+            figure(percent(card.make_accuracy, 1), _("names the right make"), "model-make"),
+            figure(percent(card.top5, 1), _("has the car among its top 5 guesses"),
+                   "model-top5"),
         ]),
+        html.P(id="model-measured", className="model-measured", children=_(
+            "Measured on {photos} test photos the AI never saw while it learned: the same "
+            "photos you play with.").format(photos=whole(card.photos))),
+    ])
+    return html.Div(className="model-card", children=[
+        html.Div([right, *([trust_box(card.trust)] if card.trust else [])],
+                 className="model-col"),
         html.Section(className="model-box", children=[
             html.H2(_("How it was made"), className="box-title"),
             html.Dl(className="model-facts", children=[

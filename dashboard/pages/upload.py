@@ -1,5 +1,7 @@
 """``/upload``: a visitor's own photo. Drop it, choose it or take it with a phone's camera;
-the AI's top 5, its make's share, where it looked, and "Was the AI right?" for the statistics.
+the AI's top 5, its make's share, where it looked, and "Was the AI right?" for the statistics;
+or, as the model judges its own answer (version 2 on), "I don't see a car here" or "Not sure:
+maybe a BMW" with no exact car named.
 
 The photo travels as a ``data:`` URL in one callback body (guard.py lets only this callback
 send that much). A file over ``photos.MAX_BYTES`` is refused in the browser before it is sent;
@@ -20,13 +22,12 @@ from dashboard.clients import NOT_READY
 from dashboard.game import UPLOAD, Car, Game
 from dashboard.i18n import N_, _, in_language, percent
 from dashboard.navigation import LANGUAGE, Navigator
-from model_api.client import GradCam
+from model_api.client import GradCam, Judged, Judgement
 
 MENU = N_("Your photo")
 PATH = UPLOAD
 
 log = logging.getLogger(__name__)
-UNSURE = 0.3  # a top probability below this: likely not one of the cars the AI knows
 
 # In the browser: a file too large to send is refused there, with the page's message;
 # anything else is handed to the server through the ``upload-file`` store.
@@ -83,36 +84,75 @@ def make_share(make: str, probabilities: list[float], cars: list[Car] | None) ->
     return sum(p for car, p in zip(cars, probabilities, strict=True) if car.make == make)
 
 
-def result_view(upload: photos.Upload, cam: GradCam, probabilities: list[float],
-           overlay: bytes | None, cars: list[Car] | None, upload_id: str) -> html.Div:
+def _looked(overlay: bytes | None) -> html.Div | html.Img:
+    if overlay:
+        return components.image(overlay, _("Where the AI looked"), id="upload-overlay",
+                                className="upload-img")
+    return html.Div(_("Explanation unavailable"), id="upload-overlay-missing",
+                    className="overlay-missing upload-img")
+
+
+def _figures(upload: photos.Upload, overlay: bytes | None, looked: bool = True) -> html.Div:
+    """The visitor's photo and, where the AI judged a car, where it looked."""
+    figures = [html.Figure(className="upload-figure", children=[
+        components.image(upload.preview_jpeg, _("Your photo"), id="upload-preview",
+                         className="upload-img"),
+        html.Figcaption(_("Your photo"))])]
+    if looked:
+        figures.append(html.Figure(className="upload-figure", children=[
+            _looked(overlay), html.Figcaption(_("Where the AI looked"))]))
+    return html.Div(figures, className="upload-images")
+
+
+def not_a_car(upload: photos.Upload, count: int) -> html.Div:
+    """No car name at all: the AI does not see one of the cars it knows."""
+    return html.Div(className="upload-result", children=[
+        _figures(upload, None, looked=False),
+        html.Div(id="upload-not-a-car", className="upload-verdict-row upload-refusal",
+                 children=[html.H2(_("I don't see a car here."), className="box-title"),
+                           html.P(_("The AI only knows cars: {count} models, up to 2012. Try a "
+                                    "photo of a whole car.").format(count=count))]),
+    ])
+
+
+def unsure(upload: photos.Upload, overlay: bytes | None, judgement: Judgement,
+           count: int) -> html.Div:
+    """Not sure of the exact car: the make, if it is sure of that, else "don't know"."""
+    if judgement.make_sure:
+        said = _("Not sure: maybe a {make}.").format(make=judgement.make)
+    else:
+        said = _("I don't know this car.")
+    return html.Div(className="upload-result", children=[
+        _figures(upload, overlay),
+        components.gradcam_legend(),
+        html.Div(id="upload-unsure", className="upload-verdict-row upload-refusal", children=[
+            html.H2(said, className="box-title"),
+            html.P(_("The AI knows {count} models, all from 2012 or earlier, and names one only "
+                     "when it is sure.").format(count=count))]),
+    ])
+
+
+def result_view(upload: photos.Upload, cam: GradCam, judged: Judged, overlay: bytes | None,
+                cars: list[Car] | None, upload_id: str) -> html.Div:
+    """The AI's answer to a visitor's photo: no car seen, not sure, or its top 5 (a model
+    without a judgement, version 1, always gives its top 5)."""
+    count = len(cars or []) or 196
+    judgement = judged.judgement
+    if judgement is not None and not judgement.is_car:
+        return not_a_car(upload, count)
+    if judgement is not None and not judgement.sure:
+        return unsure(upload, overlay, judgement, count)
     top = cars_of(cam, cars)
     best, score = top[0]
     notes = []
-    share = make_share(best.make, probabilities, cars)
+    share = make_share(best.make, judged.probabilities, cars)
     if share is not None:
         notes.append(html.P(_("Make {make}, all its models together: {share}").format(
             make=best.make, share=percent(share)), id="upload-make", className="upload-note"))
-    if score < UNSURE:
-        notes.append(html.P(_("The AI is unsure: it only knows these {count} cars, from photos "
-                              "like the ones in the game.").format(count=len(cars or []) or 196),
-                            id="upload-unsure", className="upload-note unsure"))
-    if overlay:
-        looked = components.image(overlay, _("Where the AI looked"), id="upload-overlay",
-                                  className="upload-img")
-    else:
-        looked = html.Div(_("Explanation unavailable"), id="upload-overlay-missing",
-                          className="overlay-missing upload-img")
     return html.Div(className="upload-result", children=[
         dcc.Store(id="upload-id", data=upload_id),
         dcc.Store(id="upload-top1", data=best.class_name),
-        html.Div(className="upload-images", children=[
-            html.Figure(className="upload-figure", children=[
-                components.image(upload.preview_jpeg, _("Your photo"), id="upload-preview",
-                                 className="upload-img"),
-                html.Figcaption(_("Your photo"))]),
-            html.Figure(className="upload-figure", children=[
-                looked, html.Figcaption(_("Where the AI looked"))]),
-        ]),
+        _figures(upload, overlay),
         components.gradcam_legend(),
         html.Div(className="upload-verdict-row", children=[
             html.Div(className="top5-box", children=[
@@ -152,14 +192,13 @@ def register(app: Dash, nav: Navigator) -> None:
         except photos.PhotoRefused as refused:
             return None, _(str(refused))
         try:
-            cam, probabilities, overlay = nav.upload.classify(upload.model_jpeg,
-                                                               upload.preview_jpeg)
+            cam, judged, overlay = nav.upload.classify(upload.model_jpeg, upload.preview_jpeg)
         except NOT_READY as exc:
             log.warning("an uploaded photo was not classified", extra={"error": str(exc)})
             return None, _("The AI is taking a short break. Please try again in a moment.")
         upload_id = secrets.token_hex(8)
         keep(nav.upload.keep_dir, upload_id, upload.model_jpeg)
-        return result_view(upload, cam, probabilities, overlay, nav.catalog.cars(), upload_id), None
+        return result_view(upload, cam, judged, overlay, nav.catalog.cars(), upload_id), None
 
     @app.callback(Output("upload-verdict", "children"), Input("upload-yes", "n_clicks"),
                   Input("upload-no", "n_clicks"), State("upload-id", "data"),
