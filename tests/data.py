@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from model_api import dataset
-from model_api.contract import DEFAULT_EXPORT_DIR
+from model_api.contract import DEFAULT_EXPORT_DIR, newest_version
 
-COMMITTED_VERSION = DEFAULT_EXPORT_DIR / "1"
+FIRST_VERSION = DEFAULT_EXPORT_DIR / "1"  # the trained weights, as first exported
+# The newest committed version: the one the model server serves (and metrics.json describes).
+COMMITTED_VERSION = newest_version()
 TODAYS_INITIALS = {"a" * 16: "ANN", "b" * 16: "BOB"}  # game id: initials, both 3:3
 
 
@@ -40,3 +42,11 @@ def event_config(tmp_path: Path):  # -> dashboard.event.config.EventConfig
     from dashboard.stats import open_stats
 
     return EventConfig(open_stats(f"sqlite:///{tmp_path / 'event.sqlite3'}").engine, Settings())
+
+
+def first_version_only(folder: Path) -> Path:
+    """A model base path holding only version 1 (linked, not copied): the protocol tests'
+    fixed layout (version 1 served, version 2 named but absent), whatever is committed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "1").symlink_to(FIRST_VERSION, target_is_directory=True)
+    return folder

@@ -29,9 +29,12 @@ from model.serving.limits import Limits
 from model.serving.servable import UNDECODABLE, ServingError, TensorInfo
 from model.serving.settings import Settings
 from model_api.client import ModelClient, ModelError
-from tests.data import photo_bytes
+from tests.data import COMMITTED_VERSION, photo_bytes
 from tests.hostile import huge_jpeg, one_bit_bmp, raw_request, rss_bytes
 
+# What the served version (2 on) says of its own answer (model/export.py), by dtype
+JUDGEMENT = {"car_distance": "DT_FLOAT", "is_car": "DT_BOOL", "sure": "DT_BOOL",
+             "make": "DT_STRING", "make_score": "DT_FLOAT", "make_sure": "DT_BOOL"}
 MODEL = "/v1/models/car_classifier"
 
 
@@ -88,20 +91,21 @@ async def get(url: str) -> tuple[int, dict]:
 
 
 async def test_status_lists_the_available_version(model_server_url):
-    for path in (MODEL, MODEL + "/versions/1"):
+    version = COMMITTED_VERSION.name  # the newest: TF Serving's default policy serves it alone
+    for path in (MODEL, f"{MODEL}/versions/{version}"):
         status, body = await get(model_server_url + path)
         assert status == 200
         assert body == {"model_version_status": [{
-            "version": "1", "state": "AVAILABLE",
+            "version": version, "state": "AVAILABLE",
             "status": {"error_code": "OK", "error_message": ""}}]}
 
 
 @pytest.mark.parametrize("path, wanted", [
     # TF Serving's GetModelStatus wording; metadata goes through the servable lookup instead
     ("/v1/models/other", "Could not find any versions of model other"),
-    (MODEL + "/versions/2", "Could not find version 2 of model car_classifier"),
+    (MODEL + "/versions/99", "Could not find version 99 of model car_classifier"),
     ("/v1/models/other/metadata", "Servable not found for request: Latest(other)"),
-    (MODEL + "/versions/2/metadata", "Specific(car_classifier, 2)"),
+    (MODEL + "/versions/99/metadata", "Specific(car_classifier, 99)"),
 ])
 async def test_unknown_model_or_version_is_404(model_server_url, path, wanted):
     status, body = await get(model_server_url + path)
@@ -112,7 +116,8 @@ async def test_unknown_model_or_version_is_404(model_server_url, path, wanted):
 async def test_metadata_describes_both_signatures(model_server_url):
     status, body = await get(model_server_url + MODEL + "/metadata")
     assert status == 200
-    assert body["model_spec"] == {"name": "car_classifier", "signature_name": "", "version": "1"}
+    assert body["model_spec"] == {"name": "car_classifier", "signature_name": "",
+                                  "version": COMMITTED_VERSION.name}
     defs = body["metadata"]["signature_def"]["signature_def"]
     assert set(defs) == {"serving_default", "gradcam", "__saved_model_init_op"}
     image = defs["serving_default"]["inputs"]["image_bytes"]
@@ -122,6 +127,7 @@ async def test_metadata_describes_both_signatures(model_server_url):
     assert outputs["probabilities"]["dtype"] == "DT_FLOAT"
     assert [d["size"] for d in outputs["probabilities"]["tensor_shape"]["dim"]] == ["-1", "196"]
     assert outputs["top_k_classes"]["dtype"] == "DT_STRING"
+    assert {name: outputs[name]["dtype"] for name in JUDGEMENT} == JUDGEMENT
     assert set(defs["gradcam"]["outputs"]) == {"heatmap", "class_index", "class_name",
                                                 "top_k_classes", "top_k_scores"}
     assert defs["gradcam"]["outputs"]["class_index"]["dtype"] == "DT_INT32"
@@ -134,7 +140,7 @@ async def test_row_format_with_b64(model_server_url, photos, expected):
         assert status == 200
         rows = body["predictions"]
         assert len(rows) == n
-        assert set(rows[0]) == {"probabilities", "top_k_classes", "top_k_scores"}
+        assert set(rows[0]) == {"probabilities", "top_k_classes", "top_k_scores", *JUDGEMENT}
         assert [r["top_k_classes"] for r in rows] == expected[:n]
         assert len(rows[0]["probabilities"]) == 196
         assert abs(sum(rows[0]["probabilities"]) - 1) < 1e-3
@@ -142,7 +148,7 @@ async def test_row_format_with_b64(model_server_url, photos, expected):
 
 async def test_named_instances_and_explicit_version(model_server_url, photos, expected):
     status, body = await post(
-        model_server_url + MODEL + "/versions/1:predict",
+        f"{model_server_url}{MODEL}/versions/{COMMITTED_VERSION.name}:predict",
         {"signature_name": "serving_default",
          "instances": [{"image_bytes": b64(p)} for p in photos[:2]]})
     assert status == 200
@@ -236,7 +242,12 @@ def test_grpc_prediction_service(grpc_model, photos, expected):
     response = grpc_predict(target, tf.make_tensor_proto(photos[:2]))
     classes = tf.make_ndarray(response.outputs["top_k_classes"])
     assert [[c.decode() for c in row] for row in classes] == expected[:2]
-    assert response.model_spec.version.value == 1
+    assert response.model_spec.version.value == int(COMMITTED_VERSION.name)
+    # the judgement in its typed fields: two pool photos are cars the AI knows
+    assert list(response.outputs["is_car"].bool_val) == [True, True]
+    assert response.outputs["is_car"].dtype == tf.bool.as_datatype_enum
+    assert len(response.outputs["make"].string_val) == 2
+    assert all(0 < v <= 1 for v in response.outputs["make_score"].float_val)
     with pytest.raises(grpc.RpcError) as err:
         grpc_predict(target, tf.make_tensor_proto(photos[:2]), model="nope")
     assert err.value.code() == grpc.StatusCode.NOT_FOUND

@@ -29,7 +29,7 @@ from tensorflow_serving.apis import (
 )
 
 from devtools.servers import free_port, start, stop
-from tests.data import COMMITTED_VERSION, photo_bytes
+from tests.data import FIRST_VERSION, first_version_only, photo_bytes
 
 pytestmark = pytest.mark.slow  # one real TensorFlow model server for the module
 
@@ -38,12 +38,15 @@ StatusCode = grpc.StatusCode
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[tuple[str, str]]:
-    """(gRPC target, REST URL) of a model server whose config labels version 1 "stable"."""
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """(gRPC target, REST URL) of a model server whose config labels version 1 "stable"
+    (the only one there)."""
     port, grpc_port = free_port(), free_port()
+    models = first_version_only(tmp_path_factory.mktemp("models"))
     proc = start("model.serving", {"MODEL_SERVER_HOST": "127.0.0.1",
                                    "MODEL_SERVER_REST_PORT": str(port),
                                    "MODEL_SERVER_GRPC_PORT": str(grpc_port),
+                                   "MODEL_SERVER_MODEL_BASE_PATH": str(models),
                                    "MODEL_SERVER_VERSION_LABELS": "stable=1"},
                  f"/v1/models/{MODEL}", port)
     try:
@@ -69,9 +72,11 @@ def photos(data_root, test_split) -> list[bytes]:
 
 
 @pytest.fixture(scope="module")
-def truth(served, photos) -> dict[str, dict[str, np.ndarray]]:
-    """What the SavedModel itself answers for the photos, per signature."""
+def truth(photos) -> dict[str, dict[str, np.ndarray]]:
+    """What the SavedModel this server serves (version 1) answers for the photos, per
+    signature."""
     images = tf.constant(photos)
+    served = tf.saved_model.load(str(FIRST_VERSION))
     return {name: {k: v.numpy() for k, v in served.signatures[name](image_bytes=images).items()}
             for name in ("serving_default", "gradcam")}
 
@@ -224,7 +229,7 @@ def test_metadata_is_the_saved_models_signature_def_map_in_an_any(stub):
     defs = get_model_metadata_pb2.SignatureDefMap()
     assert packed.Unpack(defs)
     saved = saved_model_pb2.SavedModel.FromString(
-        (COMMITTED_VERSION / "saved_model.pb").read_bytes())
+        (FIRST_VERSION / "saved_model.pb").read_bytes())
     assert dict(defs.signature_def) == dict(saved.meta_graphs[0].signature_def)
     assert set(defs.signature_def) == {"serving_default", "gradcam", "__saved_model_init_op"}
     image = defs.signature_def["serving_default"].inputs["image_bytes"]

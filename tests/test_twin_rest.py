@@ -23,7 +23,7 @@ from tensorflow_serving.apis import get_model_metadata_pb2
 
 from devtools.servers import model_server
 from model.serving.settings import Settings
-from tests.data import COMMITTED_VERSION, photo_bytes
+from tests.data import FIRST_VERSION, first_version_only, photo_bytes
 
 pytestmark = pytest.mark.slow  # one real TensorFlow model server for the module
 
@@ -32,10 +32,12 @@ TIMEOUT_MS = 2000
 
 
 @pytest.fixture(scope="module")
-def url() -> Iterator[str]:
+def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One server with version labels (version 2 is named but never loaded) and a short REST
     timeout."""
+    models = first_version_only(tmp_path_factory.mktemp("models"))
     with model_server(MODEL_SERVER_VERSION_LABELS="stable=1,canary=2",
+                      MODEL_SERVER_MODEL_BASE_PATH=str(models),
                       MODEL_SERVER_REST_API_TIMEOUT_IN_MS=str(TIMEOUT_MS)) as base:
         yield base
 
@@ -184,7 +186,7 @@ async def test_metadata_is_the_saved_models_signature_def_map(url):
     assert "@type" not in json.dumps(body)
     # Parsed back as TF Serving's proto, it is exactly what saved_model.pb holds.
     saved = saved_model_pb2.SavedModel.FromString(
-        (COMMITTED_VERSION / "saved_model.pb").read_bytes())
+        (FIRST_VERSION / "saved_model.pb").read_bytes())
     expected = get_model_metadata_pb2.SignatureDefMap(
         signature_def=saved.meta_graphs[0].signature_def)
     assert json_format.ParseDict(defs, get_model_metadata_pb2.SignatureDefMap()) == expected

@@ -18,14 +18,13 @@ import pytest
 from PIL import Image
 
 from dashboard import photos
-from dashboard.i18n import _
-from dashboard.pages import upload
+from dashboard.i18n import _, use
 from dashboard.settings import Settings
 from dashboard.stats import open_stats
 from devtools.servers import dashboard
-from model_api.contract import DEFAULT_EXPORT_DIR
 from model_api.dataset import read_classes
 from tests.browser import Visitor, expect
+from tests.data import COMMITTED_VERSION
 from tests.look import problems
 
 PHOTOS = 20
@@ -45,16 +44,15 @@ def upload_url(model_server_url, explainer_url, image_server_url, stand) -> Iter
         yield url
 
 
-def model_top1(model_url: str, data: bytes) -> tuple[str, float, list[float]]:
+def model_answer(model_url: str, data: bytes) -> dict:
     """The model server's own answer for these bytes (its contract, called directly): the
-    top-1, its probability and every class's probability."""
+    top 5, every class's probability and its judgement (a car? sure? its make)."""
     body = json.dumps({"signature_name": "serving_default",
                        "instances": [{"b64": base64.b64encode(data).decode()}]}).encode()
     request = urllib.request.Request(f"{model_url}/v1/models/car_classifier:predict", body,
                                      {"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=30) as response:
-        row = json.load(response)["predictions"][0]
-    return row["top_k_classes"][0], row["top_k_scores"][0], row["probabilities"]
+        return json.load(response)["predictions"][0]
 
 
 def send(page, name: str, data: bytes, mime: str = "image/jpeg") -> None:
@@ -78,21 +76,34 @@ def pool_photos(photo_pool_dir, n: int) -> list[bytes]:
 
 def test_real_photos_get_the_model_servers_answer_and_the_overlay(
         upload_url, model_server_url, photo_pool_dir, tab, stand):
-    classes = read_classes(DEFAULT_EXPORT_DIR / "1" / "assets")
+    classes = read_classes(COMMITTED_VERSION / "assets")
     v = Visitor(tab(), upload_url)
     v.open("/upload")
     expect(v.page.locator("#upload-photo input[type=file]")).to_have_attribute(
         "accept", "image/*")
     preview = v.page.locator("#upload-preview")
     sent = pool_photos(photo_pool_dir, PHOTOS)
+    said = {"named": 0, "unsure": 0, "not a car": 0}
     for i, data in enumerate(sent):
         before = preview.get_attribute("src") if i else None
         send(v.page, f"car{i}.jpg", data)
         if before:  # the answer on screen is this photo's, not the last one's
             expect(preview).not_to_have_attribute("src", before)
-        want, score, probabilities = model_top1(model_server_url, data)
-        unsure = score < upload.UNSURE  # then: the AI only knows its 196 cars
-        expect(v.page.locator("#upload-unsure")).to_have_count(1 if unsure else 0)
+        row = model_answer(model_server_url, data)
+        if not row["is_car"]:  # a pool photo the detector refuses (under 1 % of them)
+            expect(v.page.locator("#upload-not-a-car")).to_be_visible()
+            said["not a car"] += 1
+            continue
+        if not row["sure"]:  # no exact car named: the make it is sure of, or "don't know"
+            expect(v.page.locator("#upload-unsure")).to_contain_text(
+                f"maybe a {row['make']}" if row["make_sure"] else "I don't know this car")
+            expect(v.page.locator("#upload-top5")).to_have_count(0)
+            expect(v.page.locator("#upload-yes")).to_have_count(0)
+            said["unsure"] += 1
+            continue
+        said["named"] += 1
+        want, probabilities = row["top_k_classes"][0], row["probabilities"]
+        expect(v.page.locator("#upload-unsure")).to_have_count(0)
         expect(v.page.locator("#upload-top5 .top5-row").first.locator(".top5-label")
                ).to_have_text(want)
         expect(v.page.locator("#upload-overlay")).to_be_visible()
@@ -104,6 +115,11 @@ def test_real_photos_get_the_model_servers_answer_and_the_overlay(
         expect(v.page.locator("#upload-make")).to_contain_text(make)
         shown_share = re.search(r"(\d+)\s*%", v.page.locator("#upload-make").inner_text())
         assert abs(int(shown_share[1]) - 100 * share) <= 1, (make, share, shown_share[0])
+        last_named = data
+    print(f"\n{PHOTOS} pool photos: {said}")
+    assert said["named"] and said["unsure"]  # both kinds of answer were shown
+    if not model_answer(model_server_url, sent[-1])["sure"]:
+        send(v.page, "named.jpg", last_named)  # a photo whose car the AI names
     # the verdict is thanked for and recorded in the statistics
     v.page.locator("#upload-yes").click()
     expect(v.page.locator("#upload-thanks")).to_be_visible()
@@ -176,7 +192,11 @@ def test_a_sideways_phone_photo_is_shown_and_classified_upright(
         diff = sum(abs(a - b) for a, b in zip(small.tobytes(), preview.convert("RGB").tobytes(),
                                               strict=True)) / len(small.tobytes())
         assert diff < 12, diff  # the same picture, the right way up
-    assert top1(v.page) == model_top1(model_server_url, data)[0]
+    row = model_answer(model_server_url, data)
+    if row["sure"]:
+        assert top1(v.page) == row["top_k_classes"][0]
+    else:
+        expect(v.page.locator("#upload-unsure")).to_be_visible()
     v.assert_clean()
 
 
@@ -248,3 +268,24 @@ def test_the_page_is_made_for_3_m(upload_url, photo_pool_dir, tab, size):
     send(v.page, "car.jpg", pool_photos(photo_pool_dir, 1)[0])
     expect(v.page.locator("#upload-overlay")).to_be_visible()
     assert problems(v.page, large=size == (1920, 1080)) == []
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_a_photo_that_is_not_a_car_gets_no_car_name(upload_url, tab, language):
+    """scikit-image's own photos (a cat, a cup of coffee): "I don't see a car here", no top 5,
+    nothing to judge, in the visitor's language."""
+    import skimage.data
+
+    v = Visitor(tab(), upload_url)
+    v.open(f"/upload?lang={language}")
+    for name in ("chelsea", "coffee"):
+        picture = io.BytesIO()
+        Image.fromarray(getattr(skimage.data, name)()).save(picture, "JPEG", quality=90)
+        send(v.page, f"{name}.jpg", picture.getvalue())
+        refusal = v.page.locator("#upload-not-a-car")
+        with use(language):
+            expect(refusal).to_contain_text(_("I don't see a car here."))
+        expect(v.page.locator("#upload-top5")).to_have_count(0)
+        expect(v.page.locator("#upload-yes")).to_have_count(0)
+        expect(v.page.locator("#upload-preview")).to_be_visible()
+    v.assert_clean()
