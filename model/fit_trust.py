@@ -41,7 +41,7 @@ def features_and_logits(model: keras.Model, files: list[str], size: int, label: 
         lambda path: preprocess.load(tf.io.read_file(path), size),
         num_parallel_calls=tf.data.AUTOTUNE).batch(batch).prefetch(2)
     features, logits = [], []
-    with tqdm(total=len(files), desc=f"features {label}", unit="photo") as bar:
+    with tqdm(total=len(files), desc=f"judging {label}", unit="photo") as bar:
         for images in photos:
             f, z = run(images)
             features.append(f.numpy())
@@ -67,6 +67,30 @@ def cached(model: keras.Model, source: Path, split: dict[str, list[dataset.Photo
     return features, logits
 
 
+def fit_for(model: keras.Model, split: dict[str, list[dataset.Photo]],
+            classes: list[dataset.CarClass], size: int,
+            arrays: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+            ) -> tuple[trust.Trust, dict]:
+    """The fit for a trained ``model`` and its figures on the test split (``arrays``: the
+    splits' features and logits, computed here unless given)."""
+    root = dataset.data_dir()
+    arrays = arrays or {name: features_and_logits(
+        model, [str(root / "images" / p.file) for p in split[name]], size, name)
+        for name in ("train", "val", "test")}
+    labels = {name: np.array([p.index for p in split[name]]) for name in arrays}
+    makes = sorted({c.make for c in classes})
+    make_of = np.array([makes.index(c.make) for c in classes])
+    fitted = trust.fit(arrays["train"][0], labels["train"], arrays["val"][0], arrays["val"][1],
+                       labels["val"], make_of)
+    figures = trust.report(fitted, *arrays["test"], labels["test"], make_of)
+    figures["validation"] = {
+        "ece_before": round(trust.expected_calibration_error(
+            trust.softmax(arrays["val"][1]), labels["val"]), 4),
+        "ece_after": round(trust.expected_calibration_error(
+            trust.softmax(arrays["val"][1] / fitted.temperature), labels["val"]), 4)}
+    return fitted, figures
+
+
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--from-version", type=int, default=1, help="the export whose weights to use")
@@ -82,19 +106,10 @@ def main(argv: list[str] | None = None) -> dict:
     model = load_trained(source, variant, len(classes))
     size = RESOLUTION[variant]
     arrays = {name: cached(model, source, split, name, size) for name in ("train", "val", "test")}
-    labels = {name: np.array([p.index for p in split[name]]) for name in arrays}
-    makes = sorted({c.make for c in classes})
-    make_of = np.array([makes.index(c.make) for c in classes])
-    fitted = trust.fit(arrays["train"][0], labels["train"], arrays["val"][0], arrays["val"][1],
-                       labels["val"], make_of)
+    fitted, figures = fit_for(model, split, classes, size, arrays)
     version_dir = export(model, classes, split, args.export_dir, args.version, variant, fitted)
     metrics = evaluate_export(version_dir, dataset.data_dir(), split["test"], classes)
-    metrics["trust"] = trust.report(fitted, *arrays["test"], labels["test"], make_of)
-    metrics["trust"]["validation"] = {
-        "ece_before": round(trust.expected_calibration_error(
-            trust.softmax(arrays["val"][1]), labels["val"]), 4),
-        "ece_after": round(trust.expected_calibration_error(
-            trust.softmax(arrays["val"][1] / fitted.temperature), labels["val"]), 4)}
+    metrics["trust"] = figures
     metrics["trust"]["command"] = " ".join(
         ["python -m model.fit_trust", f"--from-version {args.from_version}",
          f"--version {args.version}"])

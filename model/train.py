@@ -27,6 +27,7 @@ from model.backbone import RESOLUTION
 from model.classifier import build_classifier, split_at
 from model.evaluate import evaluate_export, write_metrics
 from model.export import export
+from model.fit_trust import fit_for
 from model_api import dataset
 from model_api.contract import DEFAULT_EXPORT_DIR
 
@@ -188,8 +189,12 @@ def main(argv: list[str] | None = None) -> dict:
     )
     train_minutes = (time.monotonic() - started) / 60
 
-    version_dir = export(model, classes, split, args.export_dir, args.version, args.variant)
+    # what the model knows of its own answers, fitted on photos beside the ones it learned from
+    fitted, figures = fit_for(model, split, classes, size)
+    version_dir = export(model, classes, split, args.export_dir, args.version, args.variant,
+                         fitted)
     metrics = evaluate_export(version_dir, root, split["test"], classes)
+    metrics["trust"] = figures
     metrics["training"] = {
         "command": " ".join(["python -m model.train", *(sys.argv[1:] if argv is None else argv)]),
         "args": {k: str(v) for k, v in vars(args).items()},

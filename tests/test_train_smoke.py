@@ -56,6 +56,10 @@ def test_training_command_exports_and_evaluates_then_resumes(tiny_data, tmp_path
     assert metrics["version"] == 1 and metrics["photos"] == 2
     assert len(metrics["training"]["val_accuracy_by_epoch"]) == 2
     assert 0.0 <= metrics["top1"] <= metrics["top5"] <= 1.0
+    # what it knows of its own answers is fitted and exported with it (model/trust.py)
+    assert (version / "assets" / "trust.npz").is_file()
+    assert metrics["trust"]["temperature"] > 0 and "ece_after" in metrics["trust"]
+    assert "judging train" in log
 
     log = run_train(tiny_data, tmp_path)
     assert "reusing cached train features" in log
