@@ -67,3 +67,11 @@ def post(url: str, body: bytes, content_type: str = "application/json",
             return r.status, r.headers.get("Content-Type", ""), r.read()
     except urllib.error.HTTPError as e:
         return e.code, e.headers.get("Content-Type", ""), e.read()
+
+
+def save_values(game_id: Any, clicks: list[int]) -> dict[str, Any]:
+    """The finish page's "Save" with the initials picker's ▲/▼ counts."""
+    from dashboard import initials
+
+    values = {f"{i}.{p}": c for (i, p), c in zip(initials.CLICKS, clicks, strict=True)}
+    return {**values, "initials-save.n_clicks": 1, "initials-game.data": game_id}

@@ -3,9 +3,10 @@ helper module, so that no test imports conftest.py (pytest loads that itself, un
 name)."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from dashboard.stats import GameRecord, RoundRecord
 from model_api import dataset
 from model_api.contract import DEFAULT_EXPORT_DIR, newest_version
 
@@ -18,7 +19,7 @@ TODAYS_INITIALS = {"a" * 16: "ANN", "b" * 16: "BOB"}  # game id: initials, both 
 def record_todays_games(database_url: str) -> None:
     """Two finished games of today with initials (ANN and BOB, one exact round each), written
     into the statistics at ``database_url``."""
-    from dashboard.stats import GameRecord, RoundRecord, open_stats
+    from dashboard.stats import open_stats
 
     stats = open_stats(database_url)
     ended = datetime.now(UTC)
@@ -50,3 +51,23 @@ def first_version_only(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "1").symlink_to(FIRST_VERSION, target_is_directory=True)
     return folder
+
+
+# ---- games as the statistics keep them (the wall's and the blocklist's tests) ----
+
+DAY0, DAY1 = date(2026, 5, 3), date(2026, 5, 4)
+M3, X5, R8 = "BMW M3 Coupe 2012", "BMW X5 SUV 2007", "Audi R8 Coupe 2012"
+
+
+def rnd(true: str, guess: str | None, ai: str) -> RoundRecord:
+    """A round scored as the game scores it: exact 3, same make 1, else 0."""
+    def score(g: str | None) -> int:
+        return 0 if g is None else 3 if g == true else int(g.split()[0] == true.split()[0])
+    return RoundRecord("1.jpg", true, guess, ai, score(guess), score(ai), 5.0)
+
+
+def game(gid: str, day: date, rounds: tuple[RoundRecord, ...], initials_: str | None = None,
+         finished: bool = True, hour: int = 12) -> GameRecord:
+    ended = datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+    return GameRecord(gid, ended - timedelta(minutes=2), ended, "expert", "en", finished,
+                      rounds, initials_)

@@ -15,8 +15,9 @@ from dashboard import blocklist, initials
 from dashboard.pages import wall
 from dashboard.scoreboard import InitialsSaved, Scoreboard
 from dashboard.stats import Stats, open_stats
-from tests.callbacks import call, offline_app
-from tests.test_wall import M3, X5, game, rnd, save_values, text
+from tests.callbacks import call, offline_app, save_values
+from tests.data import M3, X5, game, rnd
+from tests.tree import text
 
 ORDINARY = ["ABC", "MAX", "ANA", "BOB", "ZOE", "ANN", "CAT", "AAA"]
 ENGLISH = ["FCK", "FUK", "CUM", "ASS", "TIT", "SEX", "FAG", "NIG", "NGR"]

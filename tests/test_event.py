@@ -36,6 +36,7 @@ from dashboard.stats import open_stats
 from tests.callbacks import body_for, call
 from tests.console import act, console, signed_in
 from tests.data import record_todays_games
+from tests.tree import every
 
 CSS = Path(__file__).resolve().parent.parent / "dashboard" / "assets" / "game.css"
 SESSION = "0123456789abcdef0123456789abcdef"
@@ -270,7 +271,7 @@ def test_the_visitors_pages_show_the_event_and_follow_its_rules(tmp_path):
     shown = json.dumps(page)
     assert '"children": "Auto Show"' in shown and '"color": "#ffd166"' in shown
     assert f"/event/logo/{event.current.logo}.png" in shown
-    modes = _find(page, lambda c: c.get("props", {}).get("id") in ("play", "play-easy"))
+    modes = every(page, lambda c: c.get("props", {}).get("id") in ("play", "play-easy"))
     buttons = {c["props"]["id"]: c["props"]["hidden"] for c in modes}
     assert buttons == {"play": False, "play-easy": True}
     # a "play-easy" click anyway (a page from before, or a crafted request): an expert game
@@ -280,17 +281,3 @@ def test_the_visitors_pages_show_the_event_and_follow_its_rules(tmp_path):
         {"play-easy.n_clicks": 1, "session.data": SESSION, "language.data": "en"}))
     assert answer.status_code == 200
     assert '"id":"prepare-mode","data":"expert"' in answer.get_data(True)
-
-
-def _find(tree: object, wanted) -> list[dict]:
-    """Every component in a rendered tree that ``wanted`` picks."""
-    found = []
-    if isinstance(tree, dict):
-        if wanted(tree):
-            found.append(tree)
-        for value in tree.values():
-            found += _find(value, wanted)
-    elif isinstance(tree, list):
-        for item in tree:
-            found += _find(item, wanted)
-    return found

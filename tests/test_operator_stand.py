@@ -23,6 +23,8 @@ from dashboard.operator.stand import Outcome, Stand
 from dashboard.stats.schema import AuditEntry
 from stack.supervisord import rpc
 from tests.callbacks import body_for, call, offline_app
+from tests.console import PASSWORD, SAME
+from tests.tree import find_json
 
 LOG = """\
 2025-03-01 09:00:00,001 INFO supervisord started with pid 100
@@ -175,23 +177,6 @@ def test_a_frozen_program_is_restarted_and_counted(supervisor_url):
         loop.close()
 
 
-def find(tree: object, component_id: str) -> dict | None:
-    """The component with this id in a rendered layout (JSON)."""
-    if isinstance(tree, dict):
-        if tree.get("props", {}).get("id") == component_id:
-            return tree
-        return next((found for value in tree.values()
-                     if (found := find(value, component_id)) is not None), None)
-    if isinstance(tree, list):
-        return next((found for item in tree if (found := find(item, component_id)) is not None),
-                    None)
-    return None
-
-
-PASSWORD = "correct horse battery"
-SAME = {"Origin": "http://localhost"}
-
-
 def confirm(app, client, key: str) -> tuple[int, str]:
     """The OK of ``key``'s restart confirmation: (status, the answer as text)."""
     name = f"operator-restart-confirm-{key}.submit_n_clicks"
@@ -218,11 +203,11 @@ def test_the_console_restarts_only_with_a_session_and_audits_it(tmp_path, superv
         "operator-tick.n_intervals": 1, "language.data": "en"}, client=client, headers=SAME)
     assert status == 200
     panel = body["response"]["operator-status"]["children"]
-    count = int(find(panel, "operator-restarts-explainer")["props"]["children"])
-    assert find(panel, "operator-state-explainer")["props"]["children"] == "running"
-    assert find(panel, "operator-restart-explainer") is not None
-    assert find(panel, "operator-restart-store") is None  # no Redis under this supervisord
-    assert "Errors in the last hour: " in json.dumps(find(panel, "operator-errors-hour"))
+    count = int(find_json(panel, "operator-restarts-explainer")["props"]["children"])
+    assert find_json(panel, "operator-state-explainer")["props"]["children"] == "running"
+    assert find_json(panel, "operator-restart-explainer") is not None
+    assert find_json(panel, "operator-restart-store") is None  # no Redis under this supervisord
+    assert "Errors in the last hour: " in json.dumps(find_json(panel, "operator-errors-hour"))
 
     status, said = confirm(app, client, "explainer")
     assert status == 200 and "Restarting" in said, said
@@ -230,7 +215,7 @@ def test_the_console_restarts_only_with_a_session_and_audits_it(tmp_path, superv
     status, body = call(app, "operator-status.children", {
         "operator-tick.n_intervals": 2, "language.data": "en"}, client=client, headers=SAME)
     panel = body["response"]["operator-status"]["children"]
-    assert int(find(panel, "operator-restarts-explainer")["props"]["children"]) == count + 1
+    assert int(find_json(panel, "operator-restarts-explainer")["props"]["children"]) == count + 1
     engine = create_engine(f"sqlite:///{tmp_path}/stats.sqlite3")
     with Session(engine) as session:
         trail = [(e.action, e.detail) for e in session.scalars(select(AuditEntry))]
@@ -246,7 +231,7 @@ def test_without_a_supervisor_the_console_says_restarts_are_not_available(tmp_pa
     status, body = call(app, "operator-status.children", {
         "operator-tick.n_intervals": 1, "language.data": "en"}, client=client, headers=SAME)
     panel = body["response"]["operator-status"]["children"]
-    assert status == 200 and find(panel, "operator-restarts-off") is not None
-    assert find(panel, "operator-restart-model") is None
+    assert status == 200 and find_json(panel, "operator-restarts-off") is not None
+    assert find_json(panel, "operator-restart-model") is None
     status, said = confirm(app, client, "model")
     assert status == 200 and "not available here" in said, said

@@ -41,7 +41,7 @@ from stack.settings import Settings
 from stack.supervisord import Layout, config
 from tests import redis_server
 from tests.callbacks import body_for
-from tests.test_operator_stand import find
+from tests.tree import find_json
 
 RESTART_S = 30  # the issue's bound for a killed service to answer again
 OPERATOR_PASSWORD = "the stand's own console"
@@ -165,7 +165,7 @@ class Console:
         """What the status panel shows in ``component_id`` now."""
         status, body = self.send({"operator-tick.n_intervals": 1})
         assert status == 200, status
-        found = find(body["response"]["operator-status"]["children"], component_id)
+        found = find_json(body["response"]["operator-status"]["children"], component_id)
         assert found is not None, component_id
         return found["props"]["children"]
 

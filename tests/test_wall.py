@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,26 +19,10 @@ from dashboard import blocklist, guard, initials
 from dashboard.event.settings import Event
 from dashboard.pages import wall
 from dashboard.scoreboard import Scoreboard
-from dashboard.stats import GameRecord, RoundRecord, Stats, open_stats
-from tests.callbacks import call, offline_app
-
-DAY0, DAY1 = date(2026, 5, 3), date(2026, 5, 4)
-M3, X5, R8 = "BMW M3 Coupe 2012", "BMW X5 SUV 2007", "Audi R8 Coupe 2012"
-
-
-def rnd(true: str, guess: str | None, ai: str) -> RoundRecord:
-    """A round scored as the game scores it: exact 3, same make 1, else 0."""
-    def score(g: str | None) -> int:
-        return 0 if g is None else 3 if g == true else int(g.split()[0] == true.split()[0])
-    return RoundRecord("1.jpg", true, guess, ai, score(guess), score(ai), 5.0)
-
-
-def game(gid: str, day: date, rounds: tuple[RoundRecord, ...], initials_: str | None = None,
-         finished: bool = True, hour: int = 12) -> GameRecord:
-    ended = datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
-    return GameRecord(gid, ended - timedelta(minutes=2), ended, "expert", "en", finished,
-                      rounds, initials_)
-
+from dashboard.stats import GameRecord, Stats, open_stats
+from tests.callbacks import call, offline_app, save_values
+from tests.data import DAY0, DAY1, M3, R8, X5, game, rnd
+from tests.tree import find, text
 
 # DAY1: ANN wins 4–3, BOB loses 3–7, a draw 3–3 without initials; DAY0: CAT wins 3–0.
 # Today (DAY1): 3 games, 6 rounds, humans 10 (1.7 a round), AI 13 (2.2); 33 % each outcome.
@@ -77,30 +61,6 @@ def broken(tmp_path: Path) -> Iterator[Stats]:
     stats = Stats(create_engine(f"sqlite:///{tmp_path / 'empty.sqlite3'}"))
     yield stats
     stats.close()
-
-
-def find(component: Any, id_: str) -> Any:
-    """The component with ``id_`` in a Dash component tree (or list of them)."""
-    if isinstance(component, list | tuple):
-        for child in component:
-            if (hit := find(child, id_)) is not None:
-                return hit
-        return None
-    if getattr(component, "id", None) == id_:
-        return component
-    return find(getattr(component, "children", None), id_) if hasattr(component, "children") \
-        else None
-
-
-def text(component: Any) -> str:
-    """The visible text of a component tree, words separated by single spaces."""
-    if component is None:
-        return ""
-    if isinstance(component, str | int | float):
-        return str(component)
-    if isinstance(component, list | tuple):
-        return " ".join(" ".join(text(c) for c in component).split())
-    return text(getattr(component, "children", None)).strip()
 
 
 # ---- the wall ------------------------------------------------------------------------------
@@ -195,11 +155,6 @@ def test_a_slot_shows_its_letter(app: dash.Dash):
                         {"initials-up-1.n_clicks": 4, "initials-down-1.n_clicks": 1})
     assert status == 200
     assert body["response"]["initials-letter-1"]["children"] == "D"
-
-
-def save_values(game_id: Any, clicks: list[int]) -> dict[str, Any]:
-    values = {f"{i}.{p}": c for (i, p), c in zip(initials.CLICKS, clicks, strict=True)}
-    return {**values, "initials-save.n_clicks": 1, "initials-game.data": game_id}
 
 
 def test_saving_initials_puts_them_on_the_wall(app: dash.Dash, filled: Stats):
