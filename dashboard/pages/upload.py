@@ -108,7 +108,7 @@ def not_a_car(upload: photos.Upload, count: int) -> html.Div:
     """No car name at all: the AI does not see one of the cars it knows."""
     return html.Div(className="upload-result", children=[
         _figures(upload, None, looked=False),
-        html.Div(id="upload-not-a-car", className="upload-verdict-row upload-refusal",
+        html.Div(id="upload-not-a-car", className="upload-refusal",
                  children=[html.H2(_("I don't see a car here."), className="box-title"),
                            html.P(_("The AI only knows cars: {count} models, up to 2012. Try a "
                                     "photo of a whole car.").format(count=count))]),
@@ -125,7 +125,7 @@ def unsure(upload: photos.Upload, overlay: bytes | None, judgement: Judgement,
     return html.Div(className="upload-result", children=[
         _figures(upload, overlay),
         components.gradcam_legend(),
-        html.Div(id="upload-unsure", className="upload-verdict-row upload-refusal", children=[
+        html.Div(id="upload-unsure", className="upload-refusal", children=[
             html.H2(said, className="box-title"),
             html.P(_("The AI knows {count} models, all from 2012 or earlier, and names one only "
                      "when it is sure.").format(count=count))]),
