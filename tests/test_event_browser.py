@@ -16,6 +16,7 @@ PASSWORD = "correct horse battery"
 NAME = "Auto Show Leipzig"
 ACCENT, ACCENT_RGB = "#ffd166", "rgb(255, 209, 102)"
 GERMAN = ("Audi", "BMW", "Mercedes-Benz")  # 190 of the pool's photos
+ROUNDS = 3  # a short game: each of its photos is of a make chosen
 SHOWN_WITHIN_S = 10  # the pages refresh every 2-5 s; each worker reads the settings every 2 s
 
 
@@ -32,7 +33,8 @@ def test_the_owner_brands_the_stand_and_visitors_see_it_at_once_and_after_a_rest
     logo = tmp_path / "logo.png"
     Image.new("RGB", (600, 150), (0, 90, 170)).save(logo)
     env = {"DASHBOARD_DATABASE_URL": f"sqlite:///{tmp_path}/stats.sqlite3",
-           "DASHBOARD_OPERATOR_PASSWORD": PASSWORD, "DASHBOARD_WORKERS": "2"}
+           "DASHBOARD_OPERATOR_PASSWORD": PASSWORD, "DASHBOARD_WORKERS": "2",
+           "DASHBOARD_ROUNDS": str(ROUNDS)}
     with dashboard(model_server_url, explainer_url, image_server_url, **env) as url:
         home, wall = tab(), tab()  # a visitor's start page and the wall, open before
         home.goto(url + "/")
@@ -60,15 +62,16 @@ def test_the_owner_brands_the_stand_and_visitors_see_it_at_once_and_after_a_rest
         player = visitor(url)
         player.open("/")
         player.page.locator("#play-easy").click()
-        for number in range(1, 6):
+        for number in range(1, ROUNDS + 1):
             expect(player.page.locator("#choices button")).to_have_count(4)
             assert pool.answer(player.photo()).make in GERMAN, number
             player.page.locator("#choices button").first.click()
             expect(player.page.locator("#next")).to_be_visible()
-            player.next(last=number == 5)
+            player.next(last=number == ROUNDS)
         player.assert_clean()
 
-    with dashboard(model_server_url, explainer_url, image_server_url, **env) as url:
+    again = {**env, "DASHBOARD_WORKERS": "1"}  # one worker starts faster; the database holds it
+    with dashboard(model_server_url, explainer_url, image_server_url, **again) as url:
         attract = tab()  # after a restart: the settings came from the database
         attract.goto(url + "/attract")
         shows_the_event(attract, timeout_s=5)
