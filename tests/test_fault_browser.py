@@ -45,9 +45,7 @@ def recovers(v: Visitor) -> None:
 
 
 def test_a_game_goes_on_through_every_service_killed_and_frozen(photo_pool_dir, pool, visitor):
-    # a frozen service gets its SIGKILL 5 s after the SIGTERM (not the stand's 15): the same
-    # path, less waiting
-    with launched(photo_pool_dir, health_start_period=20, stop_timeout=5) as stack:
+    with launched(photo_pool_dir, health_start_period=20) as stack:
         v = visitor(stack.url)
         v.start()
         guess_right(v, pool, 1)
