@@ -1,14 +1,15 @@
 """Does the served model tell a car from everything else? (not a test)
 
     git clone --depth 1 https://github.com/EliSchwartz/imagenet-sample-images /tmp/imagenet
-    python benchmarks/not_a_car.py --not-cars /tmp/imagenet [--version-dir …/2]
+    python benchmarks/not_a_car.py --not-cars /tmp/imagenet [--version-dir …/3] [--before …/1]
 
 Non-cars: one photo of each ImageNet class (the repository above: 1,000 real photos) without
 the classes that show cars or their parts (``CAR_CLASSES``); photos are read where they lie,
 never copied into this repository. Cars: the game's pool, the test split the model never
 trained on. Reports the share of non-cars refused (target ≥ 95 %) and of pool photos accepted
-(target ≥ 99 %), and what the judgement adds to ``serving_default`` against the version
-before it (target ≤ 10 ms a photo), for 1 and 5 photos, median of ``--runs`` calls.
+(target ≥ 99 %) of the newest version (or ``--version-dir``). With ``--before`` (the same
+weights without the judgement: version 2 against 1), also what the judgement adds to
+``serving_default`` (target ≤ 10 ms a photo), for 1 and 5 photos, median of ``--runs`` calls.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from model_latency import timed
 from tqdm import tqdm
 
 from model_api import dataset
-from model_api.contract import DEFAULT_EXPORT_DIR
+from model_api.contract import newest_version
 
 # ImageNet classes whose photo shows a car, a car's part or a car-like vehicle: left out of
 # the non-cars (a "sports car" photo refused would be the detector's fault, not a success).
@@ -58,9 +59,10 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--not-cars", type=Path, required=True,
                    help="a folder of the imagenet-sample-images repository")
-    p.add_argument("--version-dir", type=Path, default=DEFAULT_EXPORT_DIR / "2")
-    p.add_argument("--before", type=Path, default=DEFAULT_EXPORT_DIR / "1",
-                   help="the version without the judgement, for the added latency")
+    p.add_argument("--version-dir", type=Path, default=newest_version())
+    p.add_argument("--before", type=Path, default=None,
+                   help="the same weights without the judgement, for the added latency "
+                        "(version 2 against 1); left out, no latency is measured")
     p.add_argument("--runs", type=int, default=30)
     args = p.parse_args()
     root = dataset.data_dir()
@@ -70,9 +72,10 @@ def main() -> None:
     serve = tf.saved_model.load(str(args.version_dir)).signatures["serving_default"]
     refused = [not car for car in judged(serve, others, "non-cars")]
     accepted = judged(serve, pool, "pool")
-    before = tf.saved_model.load(str(args.before)).signatures["serving_default"]
     latency = {}
-    for n in (1, 5):
+    before = tf.saved_model.load(str(args.before)).signatures[
+        "serving_default"] if args.before else None
+    for n in (1, 5) if before else ():
         blobs = tf.constant([f.read_bytes() for f in pool[:n]])
         old, new = timed(before, blobs, args.runs), timed(serve, blobs, args.runs)
         latency[f"{n}_photos"] = {"before_ms": old["median_ms"], "after_ms": new["median_ms"],

@@ -57,7 +57,7 @@ class ModelCard:
     top1: float
     top5: float
     make_accuracy: float
-    input_size: int  # pixels, square
+    input_size: tuple[int, int]  # the view the model sees: (width, height) pixels
     backbone: str
     recipe: dict[str, str]  # the training command's arguments
     split: dict[str, int]  # photos per split
@@ -128,7 +128,8 @@ class ImageServerClient:
                 return ModelCard(
                     photos=int(data["photos"]), top1=float(data["top1"]),
                     top5=float(data["top5"]), make_accuracy=float(data["make_accuracy"]),
-                    input_size=int(data["input_size"]), backbone=str(training["args"]["variant"]),
+                    input_size=(int(data["input_size"]["width"]),
+                                int(data["input_size"]["height"])), backbone=str(training["args"]["variant"]),
                     recipe={str(k): str(v) for k, v in training["args"].items()},
                     split={str(k): int(v) for k, v in training["photos"].items()},
                     train_minutes=float(training["train_minutes"]),

@@ -28,10 +28,11 @@ def decode(data: bytes, max_pixels: int) -> np.ndarray:
 
 
 def resize_heatmap(heatmap: np.ndarray, height: int, width: int) -> np.ndarray:
-    """The model's coarse map (e.g. 7x7) stretched over the whole photo, float32 in [0, 1].
+    """The model's coarse map (e.g. 14x14) stretched over the whole photo, float32 in [0, 1].
 
-    The model squashes the whole photo to its square input, so stretching the map back
-    to the photo's size puts every cell over the region it saw.
+    The model's graph lays its map over the whole photo (``model.preprocess.heatmap_on_photo``;
+    up to version 2 the photo itself was squashed), so stretching it to the photo's size puts
+    every cell over the region it covers.
     """
     resized = cv2.resize(np.asarray(heatmap, np.float32), (width, height),
                          interpolation=cv2.INTER_CUBIC)

@@ -112,18 +112,19 @@ def _conv_bn_act(x, filters: int, name: str, act: bool = True, kernel: int = 1, 
 
 
 def build_efficientnet_lite(
-    variant: str = "lite0", include_top: bool = False
+    variant: str = "lite0", include_top: bool = False, shape: tuple[int, int] | None = None,
 ) -> tuple[keras.Model, set[str]]:
     """Return the pretrained network (input: float RGB 0-255) and any checkpoint keys left over.
 
     With ``include_top`` the ImageNet classifier is kept (output: 1000 logits); without it
-    the output is the ``top_activation`` feature map.
+    the output is the ``top_activation`` feature map. ``shape`` (height, width) defaults to
+    the variant's square ImageNet resolution; the convolutions take any.
     """
     state = load_state_dict(checkpoint_path(variant))
     sink = _WeightSink(state)
-    size = RESOLUTION[variant]
+    height, width = shape or (RESOLUTION[variant],) * 2
 
-    inputs = keras.Input((size, size, 3), name="image")
+    inputs = keras.Input((height, width, 3), name="image")
     x = keras.layers.Rescaling(1.0 / INPUT_STD, offset=-INPUT_MEAN / INPUT_STD, name="rescaling")(
         inputs
     )

@@ -17,9 +17,11 @@ GRADCAM_LAYER = "top_activation"
 DETECTOR_INPUT = "block6a_expand_conv"
 
 
-def build_classifier(variant: str, num_classes: int, dropout: float = 0.3) -> keras.Model:
-    """Pretrained backbone → global average pool → dropout → class logits."""
-    backbone, unused = build_efficientnet_lite(variant, include_top=False)
+def build_classifier(variant: str, num_classes: int, shape: tuple[int, int],
+                     dropout: float = 0.3) -> keras.Model:
+    """Pretrained backbone (input: the view, ``model.preprocess``) → global average pool →
+    dropout → class logits."""
+    backbone, unused = build_efficientnet_lite(variant, include_top=False, shape=shape)
     if unused:
         raise ValueError(f"checkpoint tensors left unused: {sorted(unused)}")
     x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(backbone.output)
@@ -41,3 +43,30 @@ def split_at(model: keras.Model, first_trainable: str) -> tuple[keras.Model, ker
     for layer in head.layers:
         layer.trainable = not isinstance(layer, keras.layers.BatchNormalization)
     return trunk, head
+
+
+def layers_before(head: keras.Model, layer_name: str) -> list[keras.layers.Layer]:
+    """The head's layers that come before ``layer_name`` (the earlier, more general ones)."""
+    names = [layer.name for layer in head.layers]
+    return head.layers[: names.index(layer_name)]
+
+
+class SlowEarlyAdamW(keras.optimizers.AdamW):
+    """AdamW that moves some variables at a fraction of the learning rate.
+
+    Fine-tuning a pretrained stage at the rate a new classifier needs wrecks it within an epoch
+    (measured: stage 4 of Lite0 at 1e-3 left the network at chance); its features want small
+    steps, the new layers large ones.
+    """
+
+    def __init__(self, *args, slow: list[keras.Variable] = (), slow_factor: float = 0.1,
+                 **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.slow = list(slow)
+        self.slow_factor = slow_factor
+
+    def update_step(self, gradient, variable, learning_rate):
+        # the backend hands over its own variable; the optimizer's key maps both alike
+        if self._var_key(variable) in {self._var_key(v) for v in self.slow}:
+            learning_rate = learning_rate * self.slow_factor
+        super().update_step(gradient, variable, learning_rate)

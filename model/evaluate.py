@@ -14,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
-from model.backbone import RESOLUTION
+from model import preprocess
 from model_api import dataset
 from model_api.contract import METRICS_FILE, SPLIT_ASSET, TOP_K, newest_version
 
@@ -83,10 +83,11 @@ def evaluate_export(version_dir: Path, root: Path, photos: list[dataset.Photo],
 
 def write_metrics(metrics: dict, version_dir: Path) -> Path:
     """Beside the export (TF Serving ignores non-numeric entries in the model directory).
-    ``metrics["training"]`` (see ``model.train``) names the backbone, hence the input size."""
+    ``metrics["training"]`` (see ``model.train``) names the backbone and the view."""
     path = version_dir.parent / METRICS_FILE
+    shape = preprocess.Shape.parse(metrics["training"]["args"]["input"])
     metrics = {"version": int(version_dir.name),
-               "input_size": RESOLUTION[metrics["training"]["args"]["variant"]], **metrics}
+               "input_size": {"height": shape.height, "width": shape.width}, **metrics}
     path.write_text(json.dumps(metrics, indent=2) + "\n")
     return path
 

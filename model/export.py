@@ -2,8 +2,10 @@
 
 Contract (see docs/architecture.md): input ``image_bytes`` (tf.string [None], encoded photos);
 ``serving_default`` → ``probabilities``, ``top_k_classes``, ``top_k_scores``;
-``gradcam`` → ``heatmap``, ``class_index``, ``class_name``. Decoding and resizing run inside
-the graph with the same code as training. The class list and the data split travel as assets.
+``gradcam`` → ``heatmap``, ``class_index``, ``class_name``. Decoding and framing run inside
+the graph with the same code as training (``model.preprocess``); from version 3 the model sees
+a landscape view of the photo and the heatmap comes back on a square grid over the whole photo
+(stretch it over the photo as it is). The class list and the data split travel as assets.
 
 With a ``Trust`` (model/trust.py, version 2 on) the probabilities are calibrated and
 ``serving_default`` also says what the model knows of its answer: ``car_distance`` and
@@ -13,6 +15,7 @@ with the most summed probability (``make``, ``make_score``, ``make_sure``).
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -22,12 +25,12 @@ import numpy as np
 import tensorflow as tf
 
 from model import preprocess
-from model.backbone import RESOLUTION
 from model.classifier import DETECTOR_INPUT, GRADCAM_LAYER, build_classifier
 from model.trust import Trust
 from model_api import dataset
 from model_api.contract import (
     CLASSES_ASSET,
+    METRICS_FILE,
     MODEL_NAME,
     SPLIT_ASSET,
     TOP_K,
@@ -42,8 +45,8 @@ _IMAGE_BYTES = tf.TensorSpec([None], tf.string, name="image_bytes")
 class CarClassifier(tf.Module):
     """The served module: both signatures share one copy of the weights."""
 
-    def __init__(self, model: keras.Model, classes: list[dataset.CarClass], size: int,
-                 assets: dict[str, Path], trust: Trust | None = None) -> None:
+    def __init__(self, model: keras.Model, classes: list[dataset.CarClass],
+                 shape: preprocess.Shape, assets: dict[str, Path], trust: Trust | None = None) -> None:
         super().__init__()
         conv = model.get_layer(GRADCAM_LAYER).output
         self.features = keras.Model(model.input, conv)
@@ -51,7 +54,7 @@ class CarClassifier(tf.Module):
         # the car detector's features come out of the same forward pass
         self.both = keras.Model(model.input, [model.get_layer(DETECTOR_INPUT).input, conv])
         self.class_names = tf.constant([c.class_name for c in classes])
-        self.size = size
+        self.shape = shape
         self.assets = {name: tf.saved_model.Asset(str(path)) for name, path in assets.items()}
         self.trust = trust
         if trust is not None:
@@ -63,11 +66,19 @@ class CarClassifier(tf.Module):
             self.projection = tf.constant(trust.projection)
             self.centres = tf.constant(trust.centres)
 
+    def _views(self, image_bytes: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """The views the model sees, and each photo's height in its view (for the heatmap)."""
+
+        def one(blob: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+            image = preprocess.decode(blob)
+            return (preprocess.view(image, self.shape),
+                    preprocess.photo_height_in_view(image, self.shape))
+
+        return tf.map_fn(one, image_bytes, fn_output_signature=(
+            tf.TensorSpec([*self.shape, 3], tf.float32), tf.TensorSpec([], tf.float32)))
+
     def _images(self, image_bytes: tf.Tensor) -> tf.Tensor:
-        return tf.map_fn(
-            lambda b: preprocess.load(b, self.size), image_bytes,
-            fn_output_signature=tf.TensorSpec([self.size, self.size, 3], tf.float32),
-        )
+        return self._views(image_bytes)[0]
 
     def _top_k(self, logits: tf.Tensor) -> tuple[tf.Tensor, dict[str, tf.Tensor]]:
         if self.trust is not None:
@@ -118,7 +129,8 @@ class CarClassifier(tf.Module):
         The top-5 comes along from the same forward pass, so a client that needs both the
         AI's guesses and where it looked (the game) pays for one pass, not two.
         """
-        conv = self.features(self._images(image_bytes), training=False)
+        images, shares = self._views(image_bytes)
+        conv = self.features(images, training=False)
         with tf.GradientTape() as tape:
             tape.watch(conv)
             logits = self.top(conv, training=False)
@@ -126,7 +138,8 @@ class CarClassifier(tf.Module):
             score = tf.gather(logits, class_index, batch_dims=1)
         grads = tape.gradient(score, conv)
         weights = tf.reduce_mean(grads, axis=[1, 2], keepdims=True)
-        cam = tf.nn.relu(tf.reduce_sum(conv * weights, axis=-1))
+        cam = preprocess.heatmap_on_photo(tf.nn.relu(tf.reduce_sum(conv * weights, axis=-1)),
+                                          shares)  # over the whole photo, then scaled to 1
         peak = tf.reduce_max(cam, axis=[1, 2], keepdims=True)
         heatmap = tf.math.divide_no_nan(cam, peak)
         return {
@@ -167,7 +180,7 @@ def write_warmup(version_dir: Path) -> None:
 
 def export(model: keras.Model, classes: list[dataset.CarClass],
            split: dict[str, list[dataset.Photo]], export_dir: Path, version: int,
-           variant: str, trust: Trust | None = None) -> Path:
+           trust: Trust | None = None) -> Path:
     """Write ``export_dir/<version>/`` atomically (a server never sees half a model)."""
     export_dir = Path(export_dir)
     export_dir.mkdir(parents=True, exist_ok=True)
@@ -179,7 +192,7 @@ def export(model: keras.Model, classes: list[dataset.CarClass],
         if trust is not None:
             trust.save(staging / TRUST_ASSET)
             assets[TRUST_ASSET] = staging / TRUST_ASSET
-        module = CarClassifier(model, classes, RESOLUTION[variant], assets, trust)
+        module = CarClassifier(model, classes, view_shape(model), assets, trust)
         target = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=export_dir))
         tf.saved_model.save(
             module, str(target),
@@ -194,10 +207,16 @@ def export(model: keras.Model, classes: list[dataset.CarClass],
     return final
 
 
-def load_trained(version_dir: Path, variant: str, num_classes: int) -> keras.Model:
+def view_shape(model: keras.Model) -> preprocess.Shape:
+    """The view a built classifier takes."""
+    return preprocess.Shape(*model.input.shape[1:3])
+
+
+def load_trained(version_dir: Path, variant: str, shape: preprocess.Shape,
+                 num_classes: int) -> keras.Model:
     """The Keras classifier with the weights of an existing export, to re-export it (say,
     after a signature change) without training again."""
-    model = build_classifier(variant, num_classes)
+    model = build_classifier(variant, num_classes, shape)
     conv = model.get_layer(GRADCAM_LAYER).output
     checkpoint = tf.train.Checkpoint(features=keras.Model(model.input, conv),
                                      top=keras.Model(conv, model.output))
@@ -206,18 +225,28 @@ def load_trained(version_dir: Path, variant: str, num_classes: int) -> keras.Mod
     return model
 
 
+def recorded_build(training_args: dict[str, str]) -> tuple[str, preprocess.Shape]:
+    """(backbone, view) of a training record (``metrics.json``'s ``training.args``)."""
+    if "input" not in training_args:
+        raise SystemExit("this version was trained on squashed square photos, before views "
+                         "(model/preprocess.py); re-export it with the code it came from "
+                         "(versions 1 and 2: commit 9f9c61e)")
+    return training_args["variant"], preprocess.Shape.parse(training_args["input"])
+
+
 def main() -> None:
-    p = argparse.ArgumentParser(description="Re-export a trained model with the current "
-                                            "signatures (no training).")
+    p = argparse.ArgumentParser(description="Re-export the newest trained model (version 3 on: "
+                                            "a landscape view) with the current signatures "
+                                            "(no training).")
     p.add_argument("--version-dir", type=Path, default=newest_version())
-    p.add_argument("--variant", default="lite0", choices=sorted(RESOLUTION))
     args = p.parse_args()
     source = args.version_dir
     classes = dataset.read_classes(source / "assets")
     split = dataset.read_split(source / "assets" / SPLIT_ASSET)
-    model = load_trained(source, args.variant, len(classes))
+    recorded = json.loads((source.parent / METRICS_FILE).read_text())
+    model = load_trained(source, *recorded_build(recorded["training"]["args"]), len(classes))
     trust = source / "assets" / TRUST_ASSET
-    print(export(model, classes, split, source.parent, int(source.name), args.variant,
+    print(export(model, classes, split, source.parent, int(source.name),
                  Trust.load(trust) if trust.exists() else None))
 
 

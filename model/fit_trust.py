@@ -1,5 +1,6 @@
 """Fit what the model knows of its own answers (model/trust.py) for an export's weights and
-write them as a new version: ``python -m model.fit_trust --from-version 1 --version 2``.
+write them as a new version, e.g. ``python -m model.fit_trust --from-version 3 --version 4``
+(``make train`` fits them itself; this re-fits a trained model's).
 
 The classifier runs once over its recorded train, validation and test photos (features and
 logits cached in ``.cache/trust/``); the temperature, the car detector and the thresholds are
@@ -20,17 +21,16 @@ import tensorflow as tf
 from tqdm import tqdm
 
 from model import preprocess, trust
-from model.backbone import RESOLUTION
 from model.classifier import DETECTOR_INPUT
 from model.evaluate import evaluate_export, write_metrics
-from model.export import export, load_trained
+from model.export import export, load_trained, recorded_build, view_shape
 from model_api import dataset
 from model_api.contract import DEFAULT_EXPORT_DIR, METRICS_FILE, SPLIT_ASSET
 
 CACHE = dataset.REPO_ROOT / ".cache" / "trust"
 
 
-def features_and_logits(model: keras.Model, files: list[str], size: int, label: str,
+def features_and_logits(model: keras.Model, files: list[str], label: str,
                         batch: int = 32) -> tuple[np.ndarray, np.ndarray]:
     """The car detector's pooled features and the logits of every photo, as the served graph
     computes them."""
@@ -38,7 +38,7 @@ def features_and_logits(model: keras.Model, files: list[str], size: int, label: 
     both = keras.Model(model.input, [pooled, model.output])
     run = tf.function(lambda x: both(x, training=False))
     photos = tf.data.Dataset.from_tensor_slices(files).map(
-        lambda path: preprocess.load(tf.io.read_file(path), size),
+        lambda path: preprocess.load(tf.io.read_file(path), view_shape(model)),
         num_parallel_calls=tf.data.AUTOTUNE).batch(batch).prefetch(2)
     features, logits = [], []
     with tqdm(total=len(files), desc=f"judging {label}", unit="photo") as bar:
@@ -50,8 +50,8 @@ def features_and_logits(model: keras.Model, files: list[str], size: int, label: 
     return np.concatenate(features), np.concatenate(logits)
 
 
-def cached(model: keras.Model, source: Path, split: dict[str, list[dataset.Photo]], name: str,
-           size: int) -> tuple[np.ndarray, np.ndarray]:
+def cached(model: keras.Model, source: Path, split: dict[str, list[dataset.Photo]],
+           name: str) -> tuple[np.ndarray, np.ndarray]:
     """``features_and_logits`` for a split, kept per export (its weights' fingerprint)."""
     key = (source / "fingerprint.pb").read_bytes().hex()[:16] if (
         source / "fingerprint.pb").exists() else source.name
@@ -61,21 +61,21 @@ def cached(model: keras.Model, source: Path, split: dict[str, list[dataset.Photo
             return saved["features"], saved["logits"]
     root = dataset.data_dir()
     features, logits = features_and_logits(
-        model, [str(root / "images" / p.file) for p in split[name]], size, name)
+        model, [str(root / "images" / p.file) for p in split[name]], name)
     CACHE.mkdir(parents=True, exist_ok=True)
     np.savez(path, features=features, logits=logits)
     return features, logits
 
 
 def fit_for(model: keras.Model, split: dict[str, list[dataset.Photo]],
-            classes: list[dataset.CarClass], size: int,
+            classes: list[dataset.CarClass],
             arrays: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
             ) -> tuple[trust.Trust, dict]:
     """The fit for a trained ``model`` and its figures on the test split (``arrays``: the
     splits' features and logits, computed here unless given)."""
     root = dataset.data_dir()
     arrays = arrays or {name: features_and_logits(
-        model, [str(root / "images" / p.file) for p in split[name]], size, name)
+        model, [str(root / "images" / p.file) for p in split[name]], name)
         for name in ("train", "val", "test")}
     labels = {name: np.array([p.index for p in split[name]]) for name in arrays}
     makes = sorted({c.make for c in classes})
@@ -93,21 +93,20 @@ def fit_for(model: keras.Model, split: dict[str, list[dataset.Photo]],
 
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--from-version", type=int, default=1, help="the export whose weights to use")
-    p.add_argument("--version", type=int, default=2, help="the version to write")
+    p.add_argument("--from-version", type=int, required=True,
+                   help="the export whose weights to use (version 3 on)")
+    p.add_argument("--version", type=int, required=True, help="the version to write")
     p.add_argument("--export-dir", type=Path, default=DEFAULT_EXPORT_DIR)
     args = p.parse_args(argv)
     started = time.monotonic()
     source = args.export_dir / str(args.from_version)
     recorded = json.loads((args.export_dir / METRICS_FILE).read_text())
-    variant = recorded["training"]["args"]["variant"]
     classes = dataset.read_classes(source / "assets")
     split = dataset.read_split(source / "assets" / SPLIT_ASSET)
-    model = load_trained(source, variant, len(classes))
-    size = RESOLUTION[variant]
-    arrays = {name: cached(model, source, split, name, size) for name in ("train", "val", "test")}
-    fitted, figures = fit_for(model, split, classes, size, arrays)
-    version_dir = export(model, classes, split, args.export_dir, args.version, variant, fitted)
+    model = load_trained(source, *recorded_build(recorded["training"]["args"]), len(classes))
+    arrays = {name: cached(model, source, split, name) for name in ("train", "val", "test")}
+    fitted, figures = fit_for(model, split, classes, arrays)
+    version_dir = export(model, classes, split, args.export_dir, args.version, fitted)
     metrics = evaluate_export(version_dir, dataset.data_dir(), split["test"], classes)
     metrics["trust"] = figures
     metrics["trust"]["command"] = " ".join(

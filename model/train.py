@@ -4,7 +4,9 @@ Transfer learning on a 2-core CPU within an hour: the frozen lower layers of the
 EfficientNet-Lite run once per augmented view of each training photo (cached on disk), then
 the last stages, the 1x1 top conv and a new 196-way classifier are fine-tuned on those cached
 feature maps with batch norm frozen. Interrupt it at any time: running it again reuses the
-cached features and resumes from the last finished epoch.
+cached features and resumes from the last finished epoch. The trained model is exported as
+the next version beside the served ones, with what it knows of its own answers
+(``model.fit_trust``), and evaluated on the test split.
 """
 from __future__ import annotations
 
@@ -24,9 +26,9 @@ from tqdm import tqdm
 
 from model import preprocess
 from model.backbone import RESOLUTION
-from model.classifier import build_classifier, split_at
-from model.evaluate import evaluate_export, write_metrics
 from model.export import export
+from model.classifier import SlowEarlyAdamW, build_classifier, layers_before, split_at
+from model.evaluate import evaluate_export, write_metrics
 from model.fit_trust import fit_for
 from model_api import dataset
 from model_api.contract import DEFAULT_EXPORT_DIR
@@ -38,20 +40,28 @@ DEFAULT_WORK_DIR = dataset.REPO_ROOT / ".cache" / "train"
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--variant", default="lite0", choices=sorted(RESOLUTION))
-    p.add_argument("--trainable-from", default="block5a_expand_conv",
+    p.add_argument("--input", type=preprocess.Shape.parse, default=preprocess.Shape(192, 352),
+                   help="the view the model sees, HEIGHTxWIDTH (model/preprocess.py)")
+    p.add_argument("--trainable-from", default="block4a_expand_conv",
                    help="first layer fine-tuned; must open a strided stage or a stage edge")
-    p.add_argument("--epochs", type=int, default=18)
+    p.add_argument("--full-rate-from", default="block5a_expand_conv",
+                   help="first layer fine-tuned at the full learning rate; the ones before it "
+                        "(from --trainable-from) learn at --slow-factor of it")
+    p.add_argument("--slow-factor", type=float, default=0.1)
+    p.add_argument("--epochs", type=int, default=22)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--learning-rate", type=float, default=1e-3)
     p.add_argument("--weight-decay", type=float, default=0.01)
     p.add_argument("--label-smoothing", type=float, default=0.1)
-    p.add_argument("--views", type=int, default=6,
-                   help="augmented views cached per training photo (plain, flipped, random crops)")
+    p.add_argument("--views", type=int, default=8,
+                   help="augmented views cached per training photo (plain, mirrored, random "
+                        "crops, and from the seventh on zoomed out)")
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--limit-per-class", type=int, default=0,
                    help="use at most N photos per class (smoke runs); 0 = all")
     p.add_argument("--export-dir", type=Path, default=DEFAULT_EXPORT_DIR)
-    p.add_argument("--version", type=int, default=1)
+    p.add_argument("--version", type=int, default=0,
+                   help="the version to write; 0 = the one after the newest in --export-dir")
     p.add_argument("--work-dir", type=Path, default=DEFAULT_WORK_DIR,
                    help="feature cache and resume checkpoints")
     p.add_argument("--fresh", action="store_true", help="ignore cached features and checkpoints")
@@ -70,14 +80,22 @@ def limit_per_class(photos: list[dataset.Photo], limit: int) -> list[dataset.Pho
     return kept
 
 
-def view_dataset(files: list[str], size: int, view: int, seed: int) -> tf.data.Dataset:
-    """View 0 is the plain photo, 1 its mirror image, 2+ random crops, every other one mirrored."""
+ZOOMED_FROM = 6  # views from this one on are zoomed out (the car not filling the frame)
+
+
+def view_dataset(files: list[str], shape: preprocess.Shape, view: int,
+                 seed: int) -> tf.data.Dataset:
+    """View 0 is the plain photo, 1 its mirror image, 2-5 random crops, 6+ the plain photo
+    zoomed out; every other one mirrored."""
 
     def load(index, path):
+        draw = tf.stack([tf.cast(index, tf.int32), seed + view])
         image = preprocess.decode(tf.io.read_file(path))
-        if view >= 2:
-            image = preprocess.random_crop(image, tf.stack([tf.cast(index, tf.int32), seed + view]))
-        image = preprocess.resize(image, size)
+        if 2 <= view < ZOOMED_FROM:
+            image = preprocess.random_crop(image, draw)
+        image = preprocess.view(image, shape)
+        if view >= ZOOMED_FROM:
+            image = preprocess.zoom_out(image, draw)
         if view % 2 == 1:
             image = tf.image.flip_left_right(image)
         return image
@@ -86,7 +104,7 @@ def view_dataset(files: list[str], size: int, view: int, seed: int) -> tf.data.D
     return ds.map(load, num_parallel_calls=tf.data.AUTOTUNE)
 
 
-def cache_features(trunk: keras.Model, files: list[str], views: int, size: int, seed: int,
+def cache_features(trunk: keras.Model, files: list[str], views: int, seed: int,
                    cache: Path, label: str, batch: int) -> np.ndarray:
     """Trunk outputs for every view of every photo, [views, n, h, w, c] float16, kept on disk."""
     path = cache / f"{label}.npy"
@@ -101,7 +119,8 @@ def cache_features(trunk: keras.Model, files: list[str], views: int, size: int, 
     with tqdm(total=views * len(files), desc=f"features {label}", unit="photo") as bar:
         for view in range(views):
             start = 0
-            for images in view_dataset(files, size, view, seed).batch(batch).prefetch(2):
+            shape = preprocess.Shape(*trunk.input.shape[1:3])
+            for images in view_dataset(files, shape, view, seed).batch(batch).prefetch(2):
                 out = run(images).numpy()
                 features[view, start : start + len(out)] = out
                 start += len(out)
@@ -135,11 +154,25 @@ class ViewBatches(keras.utils.PyDataset):
         return x.astype(np.float32), keras.utils.to_categorical(self.labels[idx], self.num_classes)
 
 
+def next_version(export_dir: Path) -> int:
+    """One after the newest version already there: training never overwrites a served one."""
+    versions = [int(p.name) for p in Path(export_dir).iterdir() if p.name.isdigit()] if Path(
+        export_dir).is_dir() else []
+    return max(versions, default=0) + 1
+
+
 def run_key(args: argparse.Namespace, split: dict[str, list[dataset.Photo]]) -> str:
     """Cache key: anything that changes the cached features invalidates them."""
     files = ",".join(p.file for p in split["train"] + split["val"])
-    raw = f"{args.variant}|{args.trainable_from}|{args.views}|{args.seed}|{files}"
+    raw = f"{args.variant}|{args.input}|{args.trainable_from}|{args.views}|{args.seed}|{files}"
     return hashlib.sha1(raw.encode()).hexdigest()[:12]
+
+
+def recipe_key(args: argparse.Namespace) -> str:
+    """Resume key: a run only resumes the epochs of the same recipe."""
+    kept = {k: str(v) for k, v in vars(args).items()
+            if k not in ("fresh", "version", "export_dir", "work_dir")}
+    return hashlib.sha1(json.dumps(kept, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -153,8 +186,8 @@ def main(argv: list[str] | None = None) -> dict:
     split = {name: limit_per_class(photos, args.limit_per_class) for name, photos in split.items()}
     log.info("photos: %s", {k: len(v) for k, v in split.items()})
 
-    size = RESOLUTION[args.variant]
-    model = build_classifier(args.variant, len(classes))
+    version = args.version or next_version(args.export_dir)
+    model = build_classifier(args.variant, len(classes), args.input)
     trunk, head = split_at(model, args.trainable_from)
     work = args.work_dir / run_key(args, split)
     if args.fresh and work.exists():
@@ -164,9 +197,9 @@ def main(argv: list[str] | None = None) -> dict:
     def paths(name: str) -> list[str]:
         return [str(root / "images" / p.file) for p in split[name]]
 
-    train_x = cache_features(trunk, paths("train"), args.views, size, args.seed, work, "train",
+    train_x = cache_features(trunk, paths("train"), args.views, args.seed, work, "train",
                              args.batch_size)
-    val_x = cache_features(trunk, paths("val"), 1, size, args.seed, work, "val", args.batch_size)
+    val_x = cache_features(trunk, paths("val"), 1, args.seed, work, "val", args.batch_size)
     train_y = np.array([p.index for p in split["train"]])
     val_y = keras.utils.to_categorical([p.index for p in split["val"]], len(classes))
 
@@ -177,7 +210,10 @@ def main(argv: list[str] | None = None) -> dict:
         warmup_steps=len(batches),
     ) if args.epochs > 1 else args.learning_rate
     head.compile(
-        optimizer=keras.optimizers.AdamW(schedule, weight_decay=args.weight_decay),
+        optimizer=SlowEarlyAdamW(
+            schedule, weight_decay=args.weight_decay, slow_factor=args.slow_factor,
+            slow=[w for layer in layers_before(head, args.full_rate_from)
+                  for w in layer.trainable_weights]),
         loss=keras.losses.CategoricalCrossentropy(from_logits=True,
                                                   label_smoothing=args.label_smoothing),
         metrics=["accuracy", keras.metrics.TopKCategoricalAccuracy(5, name="top5")],
@@ -185,19 +221,18 @@ def main(argv: list[str] | None = None) -> dict:
     history = head.fit(
         batches, epochs=args.epochs, verbose=1,
         validation_data=(np.asarray(val_x[0], np.float32), val_y),
-        callbacks=[keras.callbacks.BackupAndRestore(str(work / "backup"))],
+        callbacks=[keras.callbacks.BackupAndRestore(str(work / f"backup-{recipe_key(args)}"))],
     )
     train_minutes = (time.monotonic() - started) / 60
 
     # what the model knows of its own answers, fitted on photos beside the ones it learned from
-    fitted, figures = fit_for(model, split, classes, size)
-    version_dir = export(model, classes, split, args.export_dir, args.version, args.variant,
-                         fitted)
+    fitted, figures = fit_for(model, split, classes)
+    version_dir = export(model, classes, split, args.export_dir, version, fitted)
     metrics = evaluate_export(version_dir, root, split["test"], classes)
     metrics["trust"] = figures
     metrics["training"] = {
         "command": " ".join(["python -m model.train", *(sys.argv[1:] if argv is None else argv)]),
-        "args": {k: str(v) for k, v in vars(args).items()},
+        "args": {**{k: str(v) for k, v in vars(args).items()}, "version": str(version)},
         "photos": {k: len(v) for k, v in split.items()},
         "train_minutes": round(train_minutes, 1),
         "total_minutes": round((time.monotonic() - started) / 60, 1),

@@ -3,16 +3,27 @@ helper module, so that no test imports conftest.py (pytest loads that itself, un
 name)."""
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from dashboard.stats import GameRecord, RoundRecord
 from model_api import dataset
-from model_api.contract import DEFAULT_EXPORT_DIR, newest_version
+from model_api.contract import DEFAULT_EXPORT_DIR, METRICS_FILE, newest_version
 
 FIRST_VERSION = DEFAULT_EXPORT_DIR / "1"  # the trained weights, as first exported
 # The newest committed version: the one the model server serves (and metrics.json describes).
 COMMITTED_VERSION = newest_version()
+
+
+def committed_build() -> tuple[str, object]:
+    """(backbone, view) the committed newest version was trained with (its metrics.json)."""
+    from model.export import recorded_build  # TensorFlow only for the tests that need it
+
+    return recorded_build(json.loads((DEFAULT_EXPORT_DIR / METRICS_FILE).read_text())
+                          ["training"]["args"])
+
+
 TODAYS_INITIALS = {"a" * 16: "ANN", "b" * 16: "BOB"}  # game id: initials, both 3:3
 
 

@@ -48,7 +48,8 @@ def test_imagenet_head_sees_vehicles_in_car_photos(imagenet_lite0, data_root):
     model, _ = imagenet_lite0
     photos = dataset.read_photos(data_root)[:32]
     images = tf.stack(
-        [preprocess.load(tf.io.read_file(str(data_root / "images" / p.file)), RESOLUTION["lite0"])
+        [preprocess.load(tf.io.read_file(str(data_root / "images" / p.file)),
+                         preprocess.Shape(RESOLUTION["lite0"], RESOLUTION["lite0"]))
          for p in photos]
     )
     top1 = model(images, training=False).numpy().argmax(axis=1)

@@ -15,19 +15,20 @@ from model.export import export, load_trained, synthetic_photo
 from model.trust import Trust
 from model_api import dataset
 from model_api.contract import MODEL_NAME, TOP_K, TRUST_ASSET, WARMUP_FILE
-from tests.data import COMMITTED_VERSION, photo_bytes
+from tests.data import COMMITTED_VERSION, committed_build, photo_bytes
 
 NUM_CLASSES = 196
+VIEW = preprocess.Shape(192, 352)  # a landscape view, as trained from version 3 on
 
 
 @pytest.fixture(scope="module")
 def fresh_export(tmp_path_factory, data_root, classes):
     """A freshly built (untrained head, seeded) classifier and its export."""
     keras.utils.set_random_seed(7)
-    model = build_classifier("lite0", len(classes))
+    model = build_classifier("lite0", len(classes), VIEW)
     photos = dataset.read_photos(data_root)
     split = dataset.stratified_split(photos)
-    version_dir = export(model, classes, split, tmp_path_factory.mktemp("export"), 3, "lite0")
+    version_dir = export(model, classes, split, tmp_path_factory.mktemp("export"), 3)
     return model, version_dir
 
 
@@ -51,7 +52,7 @@ def test_export_reloaded_in_a_fresh_process_agrees_with_keras(fresh_export, data
     subprocess.run([sys.executable, "-c", script, str(version_dir), str(inputs), str(result)],
                    check=True, timeout=300)
     served = np.load(result)
-    images = tf.stack([preprocess.load(b, 224) for b in blobs])
+    images = tf.stack([preprocess.load(b, VIEW) for b in blobs])
     expected = tf.nn.softmax(model(images, training=False)).numpy()
     assert served.shape == (3, NUM_CLASSES)
     np.testing.assert_allclose(served, expected, atol=1e-5)
@@ -97,7 +98,7 @@ def test_predictions_and_gradcam_agree_on_real_photos(served, data_root, test_sp
                                rtol=1e-6)
 
     heatmap = grad["heatmap"].numpy()
-    assert heatmap.shape == (6, 7, 7)
+    assert heatmap.shape == (6, preprocess.HEATMAP_GRID, preprocess.HEATMAP_GRID)
     assert heatmap.min() >= 0.0 and heatmap.max() <= 1.0 + 1e-6
     np.testing.assert_allclose(heatmap.max(axis=(1, 2)), 1.0, atol=1e-5)
     assert (heatmap.std(axis=(1, 2)) > 0.05).all(), "heatmaps must not be flat"
@@ -132,9 +133,10 @@ def test_synthetic_photo_is_a_decodable_jpeg():
 
 def test_reexport_restores_the_trained_weights(served, data_root, test_split, classes):
     """``python -m model.export`` re-exports without training: same weights, same answers."""
-    model = load_trained(COMMITTED_VERSION, "lite0", len(classes))
+    variant, view = committed_build()
+    model = load_trained(COMMITTED_VERSION, variant, view, len(classes))
     blobs = photo_bytes(data_root, test_split[:4])
-    images = tf.stack([preprocess.load(b, 224) for b in blobs])
+    images = tf.stack([preprocess.load(b, view) for b in blobs])
     expected = served.signatures["serving_default"](image_bytes=tf.constant(blobs))
     trust = COMMITTED_VERSION / "assets" / TRUST_ASSET  # version 2 on: calibrated
     temperature = Trust.load(trust).temperature if trust.exists() else 1.0

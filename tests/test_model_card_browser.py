@@ -85,7 +85,7 @@ def test_the_card_shows_the_committed_evaluation(model_url, metrics, card, tab):
             "#model-top5": percent(metrics["top5"], 1),
             "#model-make": percent(metrics["make_accuracy"], 1),
             "#model-backbone": f"EfficientNet-{training['args']['variant']}",
-            "#model-input": f"{metrics['input_size']} × {metrics['input_size']} pixels",
+            "#model-input": "{width} × {height} pixels".format(**metrics["input_size"]),
             "#model-recipe-epochs": training["args"]["epochs"],
             "#model-recipe-learning_rate": training["args"]["learning_rate"],
             "#model-train-minutes": f"{decimal(training['train_minutes'])} minutes",

@@ -103,7 +103,8 @@ def card_tab(card: ModelCard) -> html.Div:
             html.H2(_("How it was made"), className="box-title"),
             html.Dl(className="model-facts", children=[
                 *fact(_("Backbone"), f"EfficientNet-{card.backbone}", "model-backbone"),
-                *fact(_("Input"), _("{size} × {size} pixels").format(size=card.input_size),
+                *fact(_("Input"), _("{width} × {height} pixels").format(
+                    width=card.input_size[0], height=card.input_size[1]),
                       "model-input"),
                 *fact(_("Learned from"), _("{train} photos ({val} more to check it)").format(
                     train=whole(card.split.get("train", 0)),
@@ -197,13 +198,17 @@ def mistake_view(mistake: Mistake, photo: bytes | None,
     answer = cars.get(mistake.truth, Car(mistake.truth, "", "", 0))
     top = [(cars.get(name, Car(name, "", "", 0)), score) for name, score in mistake.top]
     images = [
-        components.image(photo, _("The photo"), id="model-mistake-photo",
-                         className="model-mistake-img") if photo else
-        html.Div(_("Photo unavailable"), className="overlay-missing model-mistake-img"),
-        components.image(overlay, _("Where the AI looked"), id="model-mistake-overlay",
-                         className="model-mistake-img") if overlay else
-        html.Div(_("Explanation unavailable"), id="model-mistake-overlay-missing",
-                 className="overlay-missing model-mistake-img"),
+        components.figure(components.image(photo, _("The photo"), id="model-mistake-photo",
+                                           className="result-img") if photo else
+                          html.Div(_("Photo unavailable"), className="overlay-missing"),
+                          _("The photo"), "model-mistake-photo-box"),
+        components.figure(components.image(overlay, _("Where the AI looked"),
+                                           id="model-mistake-overlay", className="result-img")
+                          if overlay else
+                          html.Div(_("Explanation unavailable"),
+                                   id="model-mistake-overlay-missing",
+                                   className="overlay-missing"),
+                          _("Where the AI looked"), "model-mistake-overlay-box"),
     ]
     return [
         html.Div(className="model-mistake-images", children=[*images,
