@@ -3,7 +3,7 @@ process from the image server: it changes only with a new pool, and so with a re
 from __future__ import annotations
 
 from dashboard.clients import NOT_READY, ImageServerClient, Manifest
-from dashboard.game import Car
+from dashboard.game import Car, makes_of
 from dashboard.loop import Loop
 
 
@@ -34,9 +34,9 @@ class Catalog:
         return manifest.cars if manifest is not None else None
 
     def makes(self) -> list[str] | None:
-        """The makes with photos in the pool, A to Z."""
+        """The makes with photos in the pool, A to Z as the game lists them."""
         manifest = self.get()
-        return sorted({p.answer.make for p in manifest.photos}) if manifest is not None else None
+        return makes_of(p.answer for p in manifest.photos) if manifest is not None else None
 
     def class_photos(self) -> dict[str, str] | None:
         """A pool photo's URL for each car with one."""

@@ -107,6 +107,12 @@ def overlay(played: Round, **kwargs) -> html.Img | html.Div:
                     className="overlay-missing " + kwargs.get("className", ""))
 
 
+def figure(picture: object, caption: str, id: str) -> html.Figure:
+    """A picture with its caption under it: the photo, or where the AI looked."""
+    return html.Figure(id=id, className="result-figure",
+                       children=[picture, html.Figcaption(caption)])
+
+
 def gradcam_legend() -> html.Div:
     """The overlay's colours in plain words."""
     return html.Div(className="gradcam-legend", children=[

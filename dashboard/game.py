@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 import secrets
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 POINTS_MAKE = 1
@@ -35,6 +36,11 @@ class Car:
     def label(self) -> str:
         """What the model picker shows once the make is chosen."""
         return f"{self.model} {self.year}"
+
+
+def makes_of(cars: Iterable[Car]) -> list[str]:
+    """As people read them: "Maybach", "MINI", "smart" in the alphabet's order."""
+    return sorted({c.make for c in cars}, key=str.casefold)
 
 
 @dataclass

@@ -105,6 +105,10 @@ def test_explore(explore_url: str, model_server_url: str, truth: dict[str, Truth
     # the filter starts on every make, and says so
     assert page.locator("#explore-make").evaluate("s => s.options[s.selectedIndex].text") == (
         "All makes")
+    # then every make of the pool as the game lists them ("AM General" after "Acura")
+    options = page.locator("#explore-make").evaluate("s => [...s.options].map(o => o.text)")
+    after = options[options.index("All makes") + 1:]
+    assert after == sorted({t.make for t in truth.values()}, key=str.casefold)
 
     # each colour agrees with the manifest's truth and the model's answer for the same bytes
     makes = {t.class_name: t.make for t in truth.values()}

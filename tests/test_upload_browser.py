@@ -163,12 +163,17 @@ def test_every_kind_of_bad_file_gets_its_message_and_no_server_error(
     }
     v = Visitor(tab(), upload_url)
     v.open("/upload")
+    promise = v.page.locator("#upload-promise")  # what the AI will say, until it says it
+    expect(promise).to_be_visible()
     for i, (kind, (data, message)) in enumerate(bad.items()):
         send(v.page, f"bad{i}.jpg", data)
         expect(v.page.locator("#upload-message"), kind).to_have_text(_(message))
+        if i == 0:  # refused before any answer: the page still says what it would say
+            expect(promise, kind).to_be_visible()
         send(v.page, f"good{i}.jpg", good)  # and the page still answers
         expect(v.page.locator("#upload-message"), kind).to_be_empty()
         expect(v.page.locator("#upload-overlay"), kind).to_be_visible()
+        expect(promise, kind).to_have_count(0)
     assert not [r for r in v.bad_responses if r.startswith("5")], v.bad_responses
     v.assert_clean()
 

@@ -10,7 +10,7 @@ from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import components
-from dashboard.game import ATTEMPT, CHOICES, EASY, RESULT, Car, Game, Round
+from dashboard.game import ATTEMPT, CHOICES, EASY, RESULT, Car, Game, Round, makes_of
 from dashboard.i18n import _, in_language, ngettext
 from dashboard.navigation import LANGUAGE, NAV, SESSION, Navigator
 
@@ -19,11 +19,6 @@ PATH = ATTEMPT
 ROUND = State("round-index", "data")  # the round the page shows: a stale page changes nothing
 PICKER = {"inputClassName": "btn-check", "labelClassName": "btn pick",
           "labelCheckedClassName": "active", "className": "picker"}
-
-
-def makes_of(cars: list[Car]) -> list[str]:
-    """As people read them: "Maybach", "MINI", "smart" in the alphabet's order."""
-    return sorted({c.make for c in cars}, key=str.casefold)
 
 
 def model_hint(make: str, count: int) -> str:

@@ -28,14 +28,10 @@ def layout(game: Game, share: float | None = None) -> html.Div:
     return html.Div(className="result", children=[
         dcc.Store(id="round-index", data=game.current),
         html.Div(className="result-images", children=[
-            html.Figure(id="box-photo", className="result-figure", children=[
-                components.photo(played, className="result-img"),
-                html.Figcaption(_("The photo")),
-            ]),
-            html.Figure(id="box-gradcam", className="result-figure", children=[
-                components.overlay(played, id="overlay", className="result-img"),
-                html.Figcaption(_("Where the AI looked")),
-            ]),
+            components.figure(components.photo(played, className="result-img"),
+                              _("The photo"), "box-photo"),
+            components.figure(components.overlay(played, id="overlay", className="result-img"),
+                              _("Where the AI looked"), "box-gradcam"),
             components.gradcam_legend(),
         ]),
         html.Div(className="result-side", children=[

@@ -60,7 +60,22 @@ def layout() -> html.Div:
             html.Div(id="upload-message", role="alert", className="upload-message"),
         ]),
         dcc.Loading(type="circle", parent_className="upload-loading",
-                    children=html.Div(id="upload-answer", className="upload-answer")),
+                    children=html.Div(before_a_photo(), id="upload-answer",
+                                      className="upload-answer")),
+    ])
+
+
+def before_a_photo() -> html.Div:
+    """What the answer's place says until there is an answer: what the AI will do."""
+    return html.Div(id="upload-promise", className="upload-promise", children=[
+        html.H2(_("What the AI will tell you"), className="upload-promise-title"),
+        html.Ol(className="upload-promise-list", children=[
+            html.Li(_("Which car it thinks it is: make, model and year.")),
+            html.Li(_("How sure it is. When it is not sure, it says so, and names only the "
+                      "make it is surer of.")),
+            html.Li(_("Where it looked, in colour over your photo.")),
+            html.Li(_("If it sees no car at all: it says that too.")),
+        ]),
     ])
 
 
@@ -190,12 +205,13 @@ def register(app: Dash, nav: Navigator) -> None:
         try:
             upload = photos.prepare(photos.from_data_url(contents))
         except photos.PhotoRefused as refused:
-            return None, _(str(refused))
+            return before_a_photo(), _(str(refused))
         try:
             cam, judged, overlay = nav.upload.classify(upload.model_jpeg, upload.preview_jpeg)
         except NOT_READY as exc:
             log.warning("an uploaded photo was not classified", extra={"error": str(exc)})
-            return None, _("The AI is taking a short break. Please try again in a moment.")
+            return before_a_photo(), _("The AI is taking a short break. Please try again in a "
+                                       "moment.")
         upload_id = secrets.token_hex(8)
         keep(nav.upload.keep_dir, upload_id, upload.model_jpeg)
         return result_view(upload, cam, judged, overlay, nav.catalog.cars(), upload_id), None
