@@ -46,7 +46,8 @@ class CarClassifier(tf.Module):
     """The served module: both signatures share one copy of the weights."""
 
     def __init__(self, model: keras.Model, classes: list[dataset.CarClass],
-                 shape: preprocess.Shape, assets: dict[str, Path], trust: Trust | None = None) -> None:
+                 shape: preprocess.Shape, assets: dict[str, Path],
+                 trust: Trust | None = None) -> None:
         super().__init__()
         conv = model.get_layer(GRADCAM_LAYER).output
         self.features = keras.Model(model.input, conv)

@@ -26,9 +26,9 @@ from tqdm import tqdm
 
 from model import preprocess
 from model.backbone import RESOLUTION
-from model.export import export
 from model.classifier import SlowEarlyAdamW, build_classifier, layers_before, split_at
 from model.evaluate import evaluate_export, write_metrics
+from model.export import export
 from model.fit_trust import fit_for
 from model_api import dataset
 from model_api.contract import DEFAULT_EXPORT_DIR

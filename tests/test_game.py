@@ -176,8 +176,8 @@ def test_a_game_is_played_in_the_mode_it_was_begun_in():
 
 
 def test_makes_sort_as_people_read_them_and_hints_count_right():
-    from dashboard.i18n import use
     from dashboard.game import makes_of
+    from dashboard.i18n import use
     from dashboard.pages.attempt import model_hint
 
     cars = [Car(f"{make} X 2012", make, "X", 2012) for make in ("smart", "MINI", "Maybach", "BMW")]

@@ -75,6 +75,6 @@ def test_zoom_out_puts_the_view_smaller_among_its_own_surroundings():
     for seed in range(5):
         out = preprocess.zoom_out(seen, tf.constant([seed, 1])).numpy()
         assert out.shape == (192, 352, 3)
-        assert 0 <= out.min() and out.max() <= 255
+        assert out.min() >= 0 and out.max() <= 255
     assert not np.allclose(preprocess.zoom_out(seen, tf.constant([0, 1])),
                            preprocess.zoom_out(seen, tf.constant([1, 1])))
