@@ -24,6 +24,7 @@ from tensorflow.core.framework.types_pb2 import DT_FLOAT, DT_INVALID, DT_STRING
 from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
 from devtools.servers import free_port, start, stop
+from model import preprocess
 from model.serving.grpc_service import to_array
 from model.serving.limits import Limits
 from model.serving.servable import UNDECODABLE, ServingError, TensorInfo
@@ -171,7 +172,8 @@ async def test_gradcam_signature(model_server_url, photos, expected):
     rows = body["predictions"]
     assert [r["class_name"] for r in rows] == [e[0] for e in expected]
     heatmaps = np.asarray([r["heatmap"] for r in rows])
-    assert heatmaps.shape == (5, 7, 7)
+    grid = preprocess.HEATMAP_GRID  # laid over the whole photo (version 3 on)
+    assert heatmaps.shape == (5, grid, grid)
     assert heatmaps.min() >= 0 and np.allclose(heatmaps.max(axis=(1, 2)), 1, atol=1e-5)
 
 

@@ -35,7 +35,7 @@ def tiny_data(tmp_path, data_root):
 
 def run_train(tiny_data, tmp_path):
     cmd = [sys.executable, "-m", "model.train", "--epochs", "2", "--views", "2",
-           "--batch-size", "4", "--export-dir", str(tmp_path / "export"),
+           "--input", "96x176", "--batch-size", "4", "--export-dir", str(tmp_path / "export"),
            "--work-dir", str(tmp_path / "work")]
     env = {**os.environ, "CARS_DATA_DIR": str(tiny_data)}
     result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600,
