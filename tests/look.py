@@ -127,6 +127,22 @@ def small_text(page: Page, min_px: float, within: str = "body") -> list[dict[str
       return [...found.values()];""", [within, min_px])
 
 
+def small_targets(page: Page, min_px: float) -> list[dict[str, Any]]:
+    """Every visible thing a finger can press (buttons, links, form fields, tabs, the labels
+    that are buttons) smaller than ``min_px`` either way; inputs drawn invisible behind
+    their labels are the labels' business."""
+    return _run(page, """
+      const found = [];
+      const tappable = 'button, a[href], input, select, textarea, label.btn, [role=tab]';
+      for (const el of document.querySelectorAll(tappable)) {
+        if (!shown(el)) continue;
+        const r = el.getBoundingClientRect();
+        if (r.width < arg || r.height < arg)
+          found.push({element: describe(el), size: [Math.round(r.width), Math.round(r.height)]});
+      }
+      return found;""", min_px)
+
+
 def body_text_px(page: Page) -> float:
     """The size of the page's running text: at least half the visible characters outside
     headings are drawn this large or larger (CSS pixels). Measured on the text itself, not on
