@@ -114,4 +114,21 @@ class Settings(BaseSettings):
         description="the local supervisord's socket (`unix:///…/supervisord.sock`), whose "
                     "services the console restarts; set by `python -m stack`. Empty: no local "
                     "supervisor (Docker Compose), the console offers no restarts")
+    play_url: str = Field(
+        "", description="the address phones open to play (QR codes on the start page, the "
+                        "attract screen, the wall and a show), e.g. http://192.168.1.20/ on "
+                        "the stand's Wi-Fi; empty: the address the screen was opened with")
+    wifi_ssid: str = Field(
+        "", max_length=32, description="the stand's Wi-Fi, offered as a second QR code beside "
+                                       "the game's; empty: no Wi-Fi code")
+    wifi_password: SecretStr | None = Field(None, description="the stand's Wi-Fi password")
+    wifi_security: Literal["WPA", "WEP"] = Field("WPA", description="the Wi-Fi's security")
+    show_lobby_seconds: float = Field(
+        90, ge=10, le=900, description="a crowd show waits this long for phones to join; "
+                                       "nobody joined: back to the attract screen")
+    show_answer_seconds: float = Field(
+        20, ge=5, le=120, description="seconds the phones have to answer a round of a show")
+    show_reveal_seconds: float = Field(
+        12, ge=3, le=120, description="seconds a show's answer stays on the big screen")
+    show_max_phones: int = Field(500, ge=1, le=5000, description="phones one show takes")
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
