@@ -58,6 +58,11 @@ store_errors = Counter(PREFIX + "store_errors",
                        "Requests refused because the game store was down or busy")
 database_errors = Counter(PREFIX + "database_errors",
                           "Statistics reads or writes that failed (the game carried on)")
+SHOW_STATES = ("started", "finished", "ended", "empty")
+shows = Counter(PREFIX + "shows", "Crowd shows: started, and as they were recorded (finished, "
+                "ended early by the screen, empty: nobody joined)", ["state"])
+show_phones = Counter(PREFIX + "show_phones", "Phones that joined a crowd show")
+show_answers = Counter(PREFIX + "show_answers", "Answers counted in crowd shows")
 # Every worker knows the same kept outputs (they are shared on disk), so the largest value of
 # the live workers is the machine's; a worker that is gone drops out.
 kept_outputs = Gauge(PREFIX + "kept_outputs",
@@ -75,6 +80,8 @@ for _verdict in VERDICTS:
     upload_verdicts.labels(_verdict)
 for _status in STATUS_CLASSES:
     http_responses.labels(_status)
+for _state in SHOW_STATES:
+    shows.labels(_state)
 
 
 def game_started(mode: str) -> None:

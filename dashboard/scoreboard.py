@@ -16,7 +16,7 @@ from dashboard import blocklist, metrics
 from dashboard.game import Game
 from dashboard.i18n import current
 from dashboard.stats import Fooling, GameRecord, RoundRecord, Stats, TopEntry
-from dashboard.stats.records import WallEntry
+from dashboard.stats.records import ShowRecord, WallEntry
 from dashboard.store import GameStore
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,7 @@ class WallReads(Protocol):
             keep: Callable[[str], bool] | None = None) -> list[TopEntry]: ...
     def fooling(self, n: int = 5) -> Fooling: ...
     def upload_verdicts(self, day: date | None = None) -> dict[str, int]: ...
+    def show_totals(self, day: date | None = None) -> dict[str, int]: ...
 
 
 class ConsoleReads(WallReads, Protocol):
@@ -101,6 +102,14 @@ class Scoreboard:
             self._stats.record(record_of(game, finished))
         except (SQLAlchemyError, ValueError) as exc:
             log.warning("game not recorded", extra={"game": game.id, "error": str(exc)})
+            metrics.database_errors.inc()
+
+    def show_ended(self, show: ShowRecord) -> None:
+        """A crowd show as it ended, with every phone's answer."""
+        try:
+            self._stats.record_show(show)
+        except (SQLAlchemyError, ValueError) as exc:
+            log.warning("show not recorded", extra={"show": show.id, "error": str(exc)})
             metrics.database_errors.inc()
 
     def set_initials(self, game_id: str, initials: str) -> InitialsSaved:

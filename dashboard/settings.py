@@ -124,11 +124,13 @@ class Settings(BaseSettings):
     wifi_password: SecretStr | None = Field(None, description="the stand's Wi-Fi password")
     wifi_security: Literal["WPA", "WEP"] = Field("WPA", description="the Wi-Fi's security")
     show_lobby_seconds: float = Field(
-        90, ge=10, le=900, description="a crowd show waits this long for phones to join; "
+        90, ge=2, le=900, description="a crowd show waits this long for phones to join; "
                                        "nobody joined: back to the attract screen")
     show_answer_seconds: float = Field(
-        20, ge=5, le=120, description="seconds the phones have to answer a round of a show")
+        20, ge=1, le=120, description="seconds the phones have to answer a round of a show")
     show_reveal_seconds: float = Field(
-        12, ge=3, le=120, description="seconds a show's answer stays on the big screen")
+        12, ge=1, le=120, description="seconds a show's answer stays on the big screen")
     show_max_phones: int = Field(500, ge=1, le=5000, description="phones one show takes")
+    show_ttl: float = Field(
+        4 * 3600, ge=600, description="seconds a show's state is kept after it was written")
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")

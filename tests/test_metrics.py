@@ -64,7 +64,8 @@ def test_metrics_is_prometheus_text_with_every_series_from_the_start(app):
     names = {family.name for family in text_string_to_metric_families(text)}
     for name in ("games_started", "games_finished", "game_winners", "uploads_classified",
                  "upload_verdicts", "callback_seconds", "http_responses", "requests_shed",
-                 "store_errors", "database_errors", "kept_outputs"):
+                 "store_errors", "database_errors", "kept_outputs", "shows", "show_phones",
+                 "show_answers"):
         assert metrics.PREFIX + name in names, name
     have = samples(text)
     for mode in ("easy", "expert"):  # exported as 0 before the first game: alerts see them
@@ -72,6 +73,8 @@ def test_metrics_is_prometheus_text_with_every_series_from_the_start(app):
         assert ("beat_the_ai_games_finished_total", (("mode", mode),)) in have
     for winner in ("human", "ai", "draw"):
         assert ("beat_the_ai_game_winners_total", (("winner", winner),)) in have
+    for state in ("started", "finished", "ended", "empty"):
+        assert ("beat_the_ai_shows_total", (("state", state),)) in have
     for status in ("2xx", "4xx", "5xx"):
         assert ("beat_the_ai_http_responses_total", (("status_class", status),)) in have
     assert value(text, "beat_the_ai_kept_outputs") == 0  # nothing kept: every back-end down

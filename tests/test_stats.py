@@ -139,7 +139,8 @@ def test_an_empty_database_is_created_at_head_matching_the_models(db_url):
     assert schema_diff(db_url) == ([], HEAD)  # the revisions build exactly what the models say
     assert tables(db_url) == {"games", "rounds", "upload_verdicts", "operator_sessions",
                               "operator_failures", "operator_audit", "event_settings",
-                              "event_logos", "blocked_initials", "alembic_version"}
+                              "event_logos", "blocked_initials", "shows", "show_rounds",
+                              "show_answers", "alembic_version"}
 
 
 def test_an_existing_database_is_upgraded_and_keeps_its_data(db_url):
@@ -367,7 +368,9 @@ def client(filled):
 def test_api_answers_totals_as_json(client, filled):
     response = client.get("/api/stats")
     assert response.status_code == 200
-    assert response.get_json() == {**filled.totals(), "upload_verdicts": {"right": 0, "wrong": 0}}
+    no_shows = {"shows": 0, "crowd_wins": 0, "ai_wins": 0, "draws": 0, "phones": 0}
+    assert response.get_json() == {**filled.totals(), "upload_verdicts": {"right": 0, "wrong": 0},
+                                   "crowd_vs_ai": no_shows}
     assert response.headers["Cache-Control"] == "no-store"
     assert filled.record_upload_verdict("a" * 16, "BMW M3 Coupe 2012", False,
                                         at=datetime(2026, 5, 5, 23, 59, tzinfo=UTC))
@@ -377,7 +380,8 @@ def test_api_answers_totals_as_json(client, filled):
     response = client.get("/api/stats?day=2026-05-05")
     assert response.get_json() == {"games": 1, "human_wins": 1, "ai_wins": 0, "draws": 0,
                                    "human_points": 6, "ai_points": 4,
-                                   "upload_verdicts": {"right": 0, "wrong": 1}}
+                                   "upload_verdicts": {"right": 0, "wrong": 1},
+                                   "crowd_vs_ai": no_shows}
 
 
 @pytest.mark.parametrize("day", ["yesterday", "2026-02-30", "20260504", "2026-5-4", "",

@@ -20,7 +20,8 @@ DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 def api(stats: Stats) -> Blueprint:
     """``GET /api/stats[?day=YYYY-MM-DD]``: the Humans vs AI totals as JSON, from the database,
-    with how visitors judged the AI on their own photos (``upload_verdicts``)."""
+    with how visitors judged the AI on their own photos (``upload_verdicts``) and the crowd
+    shows' totals (``crowd_vs_ai``)."""
     blueprint = Blueprint("stats_api", __name__)
 
     @blueprint.get("/api/stats")
@@ -35,7 +36,8 @@ def api(stats: Stats) -> Blueprint:
             except ValueError:
                 return jsonify(error="day must be a date as YYYY-MM-DD"), 400
         try:
-            body = {**stats.totals(day), "upload_verdicts": stats.upload_verdicts(day)}
+            body = {**stats.totals(day), "upload_verdicts": stats.upload_verdicts(day),
+                    "crowd_vs_ai": stats.show_totals(day)}
         except SQLAlchemyError:
             log.exception("statistics unavailable")
             metrics.database_errors.inc()

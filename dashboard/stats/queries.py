@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import islice
 from typing import TypeVar
@@ -17,12 +18,22 @@ from dashboard.stats.records import (
     CarMisses,
     Fooling,
     GameRecord,
+    ShowRecord,
     TopEntry,
     WallEntry,
     check_initials,
     check_text,
 )
-from dashboard.stats.schema import ABANDONED, FINISHED, GameRow, RoundRow, UploadVerdictRow
+from dashboard.stats.schema import (
+    ABANDONED,
+    FINISHED,
+    GameRow,
+    RoundRow,
+    ShowAnswerRow,
+    ShowRoundRow,
+    ShowRow,
+    UploadVerdictRow,
+)
 
 log = logging.getLogger("dashboard.stats")
 T = TypeVar("T")
@@ -186,6 +197,33 @@ class Stats:
         with Session(self.engine) as session:
             total, right = session.execute(query).one()
         return {"right": int(right or 0), "wrong": int(total) - int(right or 0)}
+
+    def record_show(self, show: ShowRecord) -> bool:
+        """Store a crowd show once (two workers may both see it end). True if stored."""
+        def work(session: Session) -> bool:
+            if session.get(ShowRow, show.id) is not None:
+                return False
+            session.add(ShowRow(
+                id=show.id, started_at=show.started_at, ended_at=show.ended_at,
+                status=show.status, language=show.language, players=show.players,
+                crowd_points=show.crowd_points, ai_points=show.ai_points,
+                rounds=[ShowRoundRow(number=i, **asdict(r)) for i, r in enumerate(show.rounds)],
+                answers=[ShowAnswerRow(**asdict(a)) for a in show.answers]))
+            return True
+        return self._write(work)
+
+    def show_totals(self, day: date | None = None) -> dict[str, int]:
+        """Crowd vs AI over shows that were played (anyone joined): all time or one UTC day."""
+        crowd, ai = ShowRow.crowd_points, ShowRow.ai_points
+        query = select(
+            func.count(), func.sum(case((crowd > ai, 1), else_=0)),
+            func.sum(case((crowd < ai, 1), else_=0)), func.sum(case((crowd == ai, 1), else_=0)),
+            func.sum(ShowRow.players),
+        ).where(ShowRow.status != "empty", *_on_day(day, ShowRow.ended_at))
+        with Session(self.engine) as session:
+            row = session.execute(query).one()
+        keys = ("shows", "crowd_wins", "ai_wins", "draws", "phones")
+        return {key: int(value or 0) for key, value in zip(keys, row, strict=True)}
 
     def fooling(self, n: int = 5) -> Fooling:
         """The cars most often guessed wrong, by visitors (answered rounds) and by the AI."""

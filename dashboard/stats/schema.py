@@ -126,6 +126,67 @@ class UploadVerdictRow(Base):
     right: Mapped[bool] = mapped_column(Boolean)
 
 
+class ShowRow(Base):
+    """A crowd show (dashboard/show/): the crowd's majority answers against the AI's."""
+    __tablename__ = "shows"
+    __table_args__ = (
+        CheckConstraint("status IN ('finished', 'ended', 'empty')", name="status"),
+        CheckConstraint("players >= 0 AND crowd_points >= 0 AND ai_points >= 0", name="counts"),
+        CheckConstraint("ended_at >= started_at", name="order"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    status: Mapped[str] = mapped_column(String(10))
+    language: Mapped[str] = mapped_column(String(8))
+    players: Mapped[int] = mapped_column(Integer)
+    crowd_points: Mapped[int] = mapped_column(Integer)
+    ai_points: Mapped[int] = mapped_column(Integer)
+    rounds: Mapped[list[ShowRoundRow]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="ShowRoundRow.number")
+    answers: Mapped[list[ShowAnswerRow]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True)
+
+
+class ShowRoundRow(Base):
+    __tablename__ = "show_rounds"
+    __table_args__ = (
+        CheckConstraint(f"number >= 0 AND number < {MAX_ROUNDS}", name="number"),
+        CheckConstraint(f"crowd_points BETWEEN 0 AND {POINTS_EXACT}"
+                        f" AND ai_points BETWEEN 0 AND {POINTS_EXACT}", name="points"),
+        CheckConstraint("votes_right >= 0 AND votes_right <= answers", name="votes"),
+    )
+
+    show_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("shows.id", ondelete="CASCADE"), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    photo: Mapped[str] = mapped_column(String(255))
+    true_class: Mapped[str] = mapped_column(String(255))
+    crowd_guess: Mapped[str | None] = mapped_column(String(255))
+    ai_guess: Mapped[str] = mapped_column(String(255))
+    crowd_points: Mapped[int] = mapped_column(Integer)
+    ai_points: Mapped[int] = mapped_column(Integer)
+    answers: Mapped[int] = mapped_column(Integer)
+    votes_right: Mapped[int] = mapped_column(Integer)
+
+
+class ShowAnswerRow(Base):
+    """One phone's answer to one round of a show; phones by number, nothing that names them
+    (their nicknames stay in the show's own state, which expires)."""
+    __tablename__ = "show_answers"
+    __table_args__ = (CheckConstraint("points >= 0 AND seconds >= 0", name="values"),)
+
+    show_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("shows.id", ondelete="CASCADE"), primary_key=True)
+    round: Mapped[int] = mapped_column(Integer, primary_key=True)
+    player: Mapped[int] = mapped_column(Integer, primary_key=True)
+    choice: Mapped[str] = mapped_column(String(255))
+    right: Mapped[bool] = mapped_column(Boolean)
+    points: Mapped[int] = mapped_column(Integer)
+    seconds: Mapped[float] = mapped_column(Float)
+
+
 # ---- the operator console's (dashboard/operator/auth.py) ----
 
 class OperatorSession(Base):
