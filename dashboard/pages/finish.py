@@ -1,13 +1,18 @@
 """``/finish``: who won, celebrated; the five rounds again with where the AI looked; how the
-visitor did against today's players; initials for the wall; and another game."""
+visitor did against today's players; initials for the wall; another game; and the result card
+to take home (a PNG drawn on the server, dashboard/card.py, saved by the browser's download)."""
 from __future__ import annotations
 
-from dash import Dash, html
+from datetime import date
 
-from dashboard import components, initials
+from dash import Dash, Input, Output, State, dcc, html
+from dash.exceptions import PreventUpdate
+
+from dashboard import card, components, initials
+from dashboard.event.settings import Event
 from dashboard.game import FINISH, Game, Round
-from dashboard.i18n import N_, _, percent
-from dashboard.navigation import Navigator
+from dashboard.i18n import N_, _, current, in_language, percent
+from dashboard.navigation import LANGUAGE, SESSION, Navigator
 
 PATH = FINISH
 
@@ -54,7 +59,12 @@ def layout(game: Game, beaten: float | None = None, picker: object = None) -> ht
                        if beaten is not None else "", id="beaten-share", className="beaten"),
             ]),
             picker,
-            html.Button(_("Play again"), id="play", className="btn go play-again"),
+            html.Div(className="finish-actions", children=[
+                html.Button(_("Play again"), id="play", className="btn go play-again"),
+                html.Button(_("Save your result card"), id="finish-card",
+                            className="btn card-save"),
+                dcc.Download(id="finish-card-download"),
+            ]),
         ]),
         html.Div(id="recap", className="recap", children=[
             _recap_card(number, played) for number, played in enumerate(game.rounds, start=1)]),
@@ -68,6 +78,29 @@ def view(nav: Navigator, game: Game | None) -> html.Div:
                   initials.component(game.id))
 
 
+def result_card(game: Game, event: Event, day: date) -> bytes:
+    """The finished ``game`` as a card (PNG) in the current language."""
+    you, ai = game.scores()
+    rounds = [card.CardRound(played.photo, *components.verdict(played.guess, played.answer),
+                             caption=played.answer.class_name) for played in game.rounds]
+    return card.result_card(you=you, ai=ai, verdict_text=_(VERDICTS[game.winner()]),
+                            rounds=rounds, you_label=_("You"), ai_label=_("AI"),
+                            title=_(components.TITLE), day=day, language=current(),
+                            event_name=event.name, accent=event.accent)
+
+
 def register(app: Dash, nav: Navigator) -> None:
-    """The finish page's callbacks: the arcade initials' picker and "Save"."""
+    """The finish page's callbacks: the arcade initials' picker and "Save"; the result card."""
     initials.register(app, nav.scoreboard)
+
+    @app.callback(Output("finish-card-download", "data"), Input("finish-card", "n_clicks"),
+                  State("initials-game", "data"), SESSION, LANGUAGE, prevent_initial_call=True)
+    @in_language
+    def save_card(clicks: int | None, game_id: str, session_id: str):
+        """The card of the finished game on screen (not of one begun since in another tab)."""
+        game = nav.store.get(session_id) if clicks else None
+        if game is None or not game.finished or game.id != game_id:
+            raise PreventUpdate
+        day = date.today()
+        return dcc.send_bytes(result_card(game, nav.event.current, day),
+                              f"beat-the-ai-{day.isoformat()}.png", type="image/png")
