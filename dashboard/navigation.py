@@ -42,6 +42,7 @@ from dashboard.operator.errors import ErrorWindow
 from dashboard.operator.stand import Stand
 from dashboard.runtime import Runtime
 from dashboard.scoreboard import Scoreboard
+from dashboard.settings import Settings
 from dashboard.store import GameStore
 
 URL = Output("url", "pathname", allow_duplicate=True)
@@ -57,15 +58,17 @@ SESSION = State("session", "data")
 class Navigator:
     """Renders the page a session's game allows, and hands every page (its ``view`` and its
     ``register``) the pieces it works with, by name: the game store, the event's settings,
-    the back-ends' health, the game pool, the catalog of cars, the scoreboard (the
-    statistics), the operator's sign-in and the per-page feeds. ``pages`` maps each path
-    this app serves to its view (a path it does not serve, like the explorer's in kiosk mode,
-    shows the start page); ``menu`` is the header's (path, label) links outside a game."""
+    the dashboard's settings (the phones' address), the back-ends' health, the game pool, the
+    catalog of cars, the scoreboard (the statistics), the operator's sign-in and the per-page
+    feeds. ``pages`` maps each path this app serves to its view (a path it does not serve,
+    like the explorer's in kiosk mode, shows the start page); ``menu`` is the header's
+    (path, label) links outside a game."""
 
     def __init__(self, runtime: Runtime, scoreboard: Scoreboard, operator: OperatorAuth,
                  pages: dict[str, Callable[[Navigator, Game | None], Any]],
                  menu: list[tuple[str, str]]) -> None:
         self.store: GameStore = runtime.store
+        self.settings: Settings = runtime.settings  # the QR codes: play_url and the Wi-Fi
         self.event: EventConfig = runtime.event
         self.health: HealthWatcher = runtime.health
         self.games: GamePool = runtime.games

@@ -14,6 +14,7 @@ import segno
 from dash import html
 from segno import helpers
 
+from dashboard.i18n import _
 from dashboard.settings import Settings
 
 
@@ -39,3 +40,37 @@ def qr_image(data: str, alt: str, **kwargs: object) -> html.Img:
     code = segno.make(data, error="m", micro=False)
     src = code.svg_data_uri(scale=8, border=4, dark="#000", light="#fff")
     return html.Img(src=src, alt=alt, **{"data-qr": data}, **kwargs)
+
+
+def typed(url: str) -> str:
+    """``url`` as a visitor types it: without ``http://`` and a lone trailing ``/``."""
+    bare = url.split("://", 1)[-1]
+    return bare[:-1] if bare.endswith("/") and bare.count("/") == 1 else bare
+
+
+def _code(data: str, id_: str, alt: str, title: str, lines: list[str]) -> html.Figure:
+    """One code with its caption: what it does, then the same in words one can type."""
+    return html.Figure(className="phone-code", children=[
+        qr_image(data, alt, id=id_, className="phone-qr"),
+        html.Figcaption(id=f"{id_}-caption", children=[
+            html.Strong(title, className="phone-code-title"),
+            *(html.Span(line, className="phone-code-text") for line in lines)]),
+    ])
+
+
+def phone_codes(settings: Settings) -> html.Div:
+    """The way onto a visitor's own phone, as the start page, the attract screen and the wall
+    show it: the stand's Wi-Fi (``wifi-qr``) when it has one, then the game (``play-qr``),
+    each code captioned with what it does and its address (network and password) in words."""
+    codes = []
+    if (wifi := wifi_data(settings)) is not None:
+        lines = [settings.wifi_ssid]
+        if settings.wifi_password:
+            lines.append(_("Password: {password}").format(
+                password=settings.wifi_password.get_secret_value()))
+        codes.append(_code(wifi, "wifi-qr", _("QR code to join the Wi-Fi"), _("Join the Wi-Fi"),
+                           lines))
+    url = phone_url(settings, "/")
+    codes.append(_code(url, "play-qr", _("QR code to play on your phone"),
+                       _("Play on your phone"), [typed(url)]))
+    return html.Div(codes, id="phone-codes", className="phone-codes")

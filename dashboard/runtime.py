@@ -26,6 +26,7 @@ from dashboard.store import GameStore, open_store
 class Runtime:
     def __init__(self, settings: Settings, event: EventConfig) -> None:
         rng = random.Random()
+        self.settings = settings  # the pages read the phones' address and the Wi-Fi from it
         self.loop = Loop()
         self.event = event
         self.store: GameStore = open_store(settings)

@@ -1,12 +1,12 @@
 """``/attract``: the kiosk's screen between visitors. The AI at work on pool photos, where it
 looked, the event's name and logo, and an invitation; a touch anywhere leads to the start
-page."""
+page, and a QR code in the corner to the game on one's own phone."""
 from __future__ import annotations
 
 from dash import Dash, Input, Output, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from dashboard import components
+from dashboard import components, qr
 from dashboard.event.settings import Event
 from dashboard.game import ATTRACT, HOME, Game, Round
 from dashboard.i18n import _, in_language, percent
@@ -38,18 +38,19 @@ def slide(rounds: list[Round], n: int) -> list:
     ]
 
 
-def layout(rounds: list[Round], event: Event) -> html.Div:
+def layout(rounds: list[Round], event: Event, codes: html.Div | None = None) -> html.Div:
     return html.Div(id="attract", n_clicks=0, role="button", className="attract", children=[
         components.event_banner(event),
         html.H1(_(QUESTION), className="headline"),
         html.Div(id="attract-slide", children=slide(rounds, 0)),
         html.P(_("Touch to play"), className="attract-cta"),
+        *([codes] if codes is not None else []),  # the QR codes (dashboard/qr.py), in the corner
         dcc.Interval(id="attract-tick", interval=SLIDE_MS),
     ])
 
 
 def view(nav: Navigator, _game: Game | None) -> html.Div:
-    return layout(nav.games.showcase(), nav.event.current)
+    return layout(nav.games.showcase(), nav.event.current, qr.phone_codes(nav.settings))
 
 
 def register(app: Dash, nav: Navigator) -> None:

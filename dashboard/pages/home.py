@@ -1,12 +1,13 @@
 """``/``: the start page. The event's name and logo, the question, the rules in three short
-lines, the modes the event offers, and what is missing when a back-end is down (in a
-visitor's words, cleared by itself). The event's look follows the console within seconds."""
+lines, the modes the event offers, what is missing when a back-end is down (in a visitor's
+words, cleared by itself), and in a corner the QR code to play on one's own phone. The event's
+look follows the console within seconds."""
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, dcc, html
 
-from dashboard import components
+from dashboard import components, qr
 from dashboard.event.settings import Event
 from dashboard.game import EASY, EXPERT, HOME, POINTS_EXACT, POINTS_MAKE, Game
 from dashboard.i18n import N_, _, in_language, ngettext
@@ -46,7 +47,8 @@ def _mode_button(id_: str, name: str, how: str, can_start: bool, offered: bool,
                        className=f"btn mode-button {id_}")
 
 
-def layout(missing: list[str], can_start: bool, event: Event) -> html.Div:
+def layout(missing: list[str], can_start: bool, event: Event,
+           codes: html.Div | None = None) -> html.Div:
     rules = [_("Five photos of cars. Name each one, and so does the AI."),
              ngettext("The right make: {points} point.", "The right make: {points} points.",
                       POINTS_MAKE).format(points=POINTS_MAKE),
@@ -66,6 +68,7 @@ def layout(missing: list[str], can_start: bool, event: Event) -> html.Div:
         html.Div(id="home-status", className="home-status",
                  children=status(missing, can_start)),
         html.Div(id="home-alert"),
+        *([codes] if codes is not None else []),  # the QR codes (dashboard/qr.py), in the corner
         # the status follows the back-ends' health, the banner and modes the event's settings
         dcc.Interval(id="retry", interval=2000),
     ])
@@ -73,7 +76,8 @@ def layout(missing: list[str], can_start: bool, event: Event) -> html.Div:
 
 def view(nav: Navigator, _game: Game | None) -> html.Div:
     missing = nav.health.current.missing() if nav.health.checked() else []
-    return layout(missing, nav.games.can_start(), nav.event.current)
+    return layout(missing, nav.games.can_start(), nav.event.current,
+                  qr.phone_codes(nav.settings))
 
 
 def register(app: Dash, nav: Navigator) -> None:

@@ -18,7 +18,7 @@ from dash import Dash, Input, Output, dcc, html
 from dash.exceptions import PreventUpdate
 from sqlalchemy.exc import SQLAlchemyError
 
-from dashboard import components
+from dashboard import components, qr
 from dashboard.event.settings import Event
 from dashboard.game import STATS, Game
 from dashboard.i18n import N_, _, decimal, in_language, ngettext, percent
@@ -175,7 +175,8 @@ def refresh(stats: WallReads, day: date, allows: Callable[[str], bool],
         raise PreventUpdate from None
 
 
-def layout(stats: WallReads, allows: Callable[[str], bool], event: Event) -> html.Div:
+def layout(stats: WallReads, allows: Callable[[str], bool], event: Event,
+           codes: html.Div | None = None) -> html.Div:
     """The page body: the event's banner and the title, then three columns filling a
     1920×1080 screen, no scrolling."""
     try:
@@ -191,6 +192,7 @@ def layout(stats: WallReads, allows: Callable[[str], bool], event: Event) -> htm
         html.Div(className="wall-top", children=[
             components.event_banner(event),
             html.H1(_("Humans vs AI, live"), className="wall-headline"),
+            *([codes] if codes is not None else []),  # the QR codes (dashboard/qr.py), on the right
         ]),
         dbc.Row(className="g-4 flex-grow-1", children=[
             dbc.Col(md=4, className="d-flex flex-column gap-4", children=[all_time, today_]),
@@ -202,7 +204,8 @@ def layout(stats: WallReads, allows: Callable[[str], bool], event: Event) -> htm
 
 
 def view(nav: Navigator, _game: Game | None) -> html.Div:
-    return layout(nav.scoreboard.reads, nav.scoreboard.allows, nav.event.current)
+    return layout(nav.scoreboard.reads, nav.scoreboard.allows, nav.event.current,
+                  qr.phone_codes(nav.settings))
 
 
 def register(app: Dash, nav: Navigator) -> None:
