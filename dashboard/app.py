@@ -26,9 +26,11 @@ from dashboard.pages import (
     explore,
     finish,
     home,
+    join,
     model_card,
     operator,
     result,
+    show,
     upload,
     waiting,
     wall,
@@ -36,15 +38,19 @@ from dashboard.pages import (
 from dashboard.runtime import Runtime
 from dashboard.scoreboard import Scoreboard
 from dashboard.settings import Settings
+from dashboard.show.board import open_board
+from dashboard.show.shows import Shows
 from dashboard.stats import api, open_stats
 
 log = logging.getLogger("dashboard.access")
 # Each has a PATH, a view and its callbacks' register(app, nav); those with a MENU label are in
 # the header's menu, in this order.
-PAGES = (home, attempt, result, finish, attract, upload, explore, model_card, wall, operator)
-# The kiosk profile serves what a visitor may touch (the wall: a second screen), and the
-# operator's console only on a port of its own (DASHBOARD_CONSOLE_PORT), never on the game's.
-KIOSK_PAGES = (home, attempt, result, finish, attract, wall)
+PAGES = (home, attempt, result, finish, attract, show, join, upload, explore, model_card, wall,
+         operator)
+# The kiosk profile serves what a visitor may touch (the wall: a second screen; a crowd show
+# and the phones that join it), and the operator's console only on a port of its own
+# (DASHBOARD_CONSOLE_PORT), never on the game's.
+KIOSK_PAGES = (home, attempt, result, finish, attract, show, join, wall)
 
 # The page around Dash's app. Besides Dash's own placeholders it carries what must work when
 # Dash itself cannot (the dashboard is restarting, a callback failed): the "One moment…"
@@ -145,8 +151,11 @@ def create_app(settings: Settings) -> dash.Dash:
     pages = [page for page in PAGES if not (settings.kiosk and page not in kiosk_pages)]
     menu = [] if settings.kiosk else [(page.PATH, page.MENU) for page in pages
                                       if hasattr(page, "MENU")]
+    board = open_board(settings)
+    atexit.register(board.close)
+    shows = Shows(board, runtime.store, runtime.games, scoreboard, event, settings)
     nav = Navigator(runtime, scoreboard, operator_auth, {page.PATH: page.view for page in pages},
-                    menu)
+                    menu, shows)
     # Each once: the URL callback and the buttons, every page served, and the waiting
     # screens (shown on any path while a game is prepared or a page's data is late).
     for module in (navigation, *pages, waiting):

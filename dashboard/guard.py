@@ -35,6 +35,8 @@ STORE_RETRY_AFTER_S = 2  # a store that failed: its timeout, about, before the n
 CALLBACK_PATH = "/_dash-update-component"
 SESSION_ID = re.compile(r"[0-9a-f]{32}")
 GAME_ID = re.compile(r"[0-9a-f]{16}")  # dashboard.game.Game.id: secrets.token_hex(8)
+ROOM_CODE = re.compile(r"[A-Z]{4}")  # dashboard.show.timeline.new_code
+PLAYER_ID = re.compile(r"[A-Za-z0-9_-]{16}")  # secrets.token_urlsafe(12)
 MAX_COUNT = 10**9
 Check = Callable[[Any], bool]
 
@@ -101,6 +103,17 @@ def _number_or_text(value: Any) -> bool:
     return value is None or (isinstance(value, str) and len(value) <= 32)
 
 
+def _room_code(value: Any) -> bool:
+    return isinstance(value, str) and ROOM_CODE.fullmatch(value) is not None
+
+
+def _show_player(value: Any) -> bool:
+    """``{"code": <room code>, "id": <the phone's secret>}``, as the join page stored it."""
+    return (isinstance(value, dict) and set(value) == {"code", "id"}
+            and _room_code(value["code"]) and isinstance(value["id"], str)
+            and PLAYER_ID.fullmatch(value["id"]) is not None)
+
+
 # Every property a callback reads, with what it may hold: one place, and a test checks that
 # each registered callback's inputs and states are all here.
 PROPS: dict[tuple[str, str], Check] = {
@@ -130,6 +143,14 @@ PROPS: dict[tuple[str, str], Check] = {
     ("model-classes-index", "data"): _position,
     ("model-mistake-index", "data"): _position,
     ("model-pairs-index", "data"): _position,
+    # Crowd vs AI (pages/show.py, pages/join.py): the screen's room code; a phone's place in
+    # a show (kept in its local storage), what it typed, and what its page shows
+    ("show-id", "data"): lambda value: value is None or _room_code(value),
+    ("show-player", "data"): lambda value: value is None or _show_player(value),
+    ("join-code", "value"): _text(16),
+    ("join-name", "value"): _text(64),
+    ("join-seen", "data"): _text(200),
+    ("join-round", "data"): lambda value: value is None or _index(value),
     # /operator (pages/operator.py): the password, checked on the server (operator/auth.py)
     ("operator-password", "value"): _text(1024),
     ("operator-entry", "value"): lambda value: value is None or is_game_id(value),

@@ -29,6 +29,7 @@ from dashboard.game import (
     EXPERT,
     GAME_PAGES,
     HOME,
+    JOIN,
     OPERATOR,
     Game,
     route,
@@ -43,6 +44,7 @@ from dashboard.operator.stand import Stand
 from dashboard.runtime import Runtime
 from dashboard.scoreboard import Scoreboard
 from dashboard.settings import Settings
+from dashboard.show.shows import Shows
 from dashboard.store import GameStore
 
 URL = Output("url", "pathname", allow_duplicate=True)
@@ -66,8 +68,9 @@ class Navigator:
 
     def __init__(self, runtime: Runtime, scoreboard: Scoreboard, operator: OperatorAuth,
                  pages: dict[str, Callable[[Navigator, Game | None], Any]],
-                 menu: list[tuple[str, str]]) -> None:
+                 menu: list[tuple[str, str]], shows: Shows) -> None:
         self.store: GameStore = runtime.store
+        self.shows = shows  # crowd shows: the big screen's and the phones' pages
         self.settings: Settings = runtime.settings  # the QR codes: play_url and the Wi-Fi
         self.event: EventConfig = runtime.event
         self.health: HealthWatcher = runtime.health
@@ -95,7 +98,8 @@ class Navigator:
         if target in GAME_PAGES:
             header = components.header(game)
         else:
-            header = components.header(None, [] if target == ATTRACT else self.menu, target)
+            header = components.header(None, [] if target in (ATTRACT, JOIN) else self.menu,
+                                       target)
         return page, header, target, target
 
     def visit(self, session_id: str, pathname: str | None) -> tuple:

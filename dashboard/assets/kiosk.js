@@ -16,7 +16,9 @@
   var HEALTH_MS = 2000;    // how often /health is asked while recovering
   var GAME_PAGES = ["/attempt", "/result", "/finish"];
   var ATTRACT = "/attract";
-  var UNTOUCHED = [ATTRACT, "/stats"];  // screens nobody touches: never reset
+  // Screens nobody touches (never reset): the attract screen, the wall, a crowd show (it goes
+  // back to the attract screen by itself) and the phones that play it.
+  var UNTOUCHED = [ATTRACT, "/stats", "/show", "/join"];
   var realFetch = window.fetch.bind(window);
   var pending = 0;
   var recovering = false;
