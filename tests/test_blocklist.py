@@ -157,7 +157,7 @@ def test_entries_stored_before_the_list_are_left_off_and_the_top_10_fills_up(
                                  f"Z{chr(65 + i)}Z"))
     assert on_wall(stats)[:2] == ["KKK", "SAM"]  # in the database, at the top
 
-    _all, _today, top, _fooling = wall.panels(stats, today, blocklist.allows)
+    _all, _today, top, _crowd, _fooling = wall.panels(stats, today, blocklist.allows)
     listed = text(top)
     assert "KKK" not in listed and "SAM" not in listed
     assert listed.count(".") == 10 and "1. ZAZ" in listed and "10. ZJZ" in listed

@@ -20,6 +20,7 @@ from dashboard.event.settings import Event
 from dashboard.pages import wall
 from dashboard.scoreboard import Scoreboard
 from dashboard.stats import GameRecord, Stats, open_stats
+from dashboard.stats.records import ShowRecord, ShowRoundRecord
 from tests.callbacks import call, offline_app, save_values
 from tests.data import DAY0, DAY1, M3, R8, X5, game, rnd
 from tests.tree import find, text
@@ -66,7 +67,7 @@ def broken(tmp_path: Path) -> Iterator[Stats]:
 # ---- the wall ------------------------------------------------------------------------------
 
 def test_the_wall_shows_the_hand_checked_numbers(filled: Stats):
-    all_time, today, top, fooling = wall.panels(filled, DAY1, blocklist.allows)
+    all_time, today, top, crowd, fooling = wall.panels(filled, DAY1, blocklist.allows)
     value = {id_: text(find(all_time + today, id_)) for id_ in (
         "all-games", "all-human-ppr", "all-ai-ppr", "all-human-wins", "all-ai-wins", "all-draws",
         "today-games", "today-human-ppr", "today-ai-ppr", "today-human-wins", "today-ai-wins",
@@ -82,6 +83,31 @@ def test_the_wall_shows_the_hand_checked_numbers(filled: Stats):
     assert text(find(fooling, "fooling-ai")) == f"For the AI {R8} 50% {M3} 33% {X5} 33%"
     assert text(find(fooling, "stats-uploads")) == (
         "The AI on visitors' own photos Right on 2 of 3 photos (67%)")
+    assert text(crowd) == "Crowd vs AI · no show yet"
+
+
+def show(id_: str, points: list[tuple[int, int]], players: int,
+         status: str = "finished") -> ShowRecord:
+    """A show whose rounds gave the crowd and the AI these points."""
+    rounds = tuple(ShowRoundRecord(photo="00001.jpg", true_class=M3, crowd_guess=M3,
+                                   ai_guess=M3, crowd_points=crowd, ai_points=ai,
+                                   answers=players, votes_right=players)
+                   for crowd, ai in points)
+    return ShowRecord(id=id_, status=status, language="en", players=players,
+                      started_at=datetime(2026, 5, 4, 10, tzinfo=UTC),
+                      ended_at=datetime(2026, 5, 4, 10, 5, tzinfo=UTC), rounds=rounds,
+                      answers=())
+
+
+def test_the_wall_counts_crowd_against_ai_apart_from_the_games(filled: Stats):
+    filled.record_show(show("AAAA-1", [(3, 3), (3, 0)], players=12))  # the crowd wins
+    filled.record_show(show("BBBB-1", [(0, 3), (3, 3)], players=30))  # the AI
+    filled.record_show(show("CCCC-1", [(3, 1), (1, 3)], players=2))  # a draw
+    filled.record_show(show("DDDD-1", [], players=0, status="empty"))  # nobody came
+    assert not filled.record_show(show("AAAA-1", [(3, 3)], players=12))  # once
+    _all, _today, _top, crowd, _fooling = wall.panels(filled, DAY1, blocklist.allows)
+    assert text(crowd) == "Crowd vs AI 1 : 1 · 3 shows, 44 phones"  # and a draw
+    assert filled.totals()["games"] == 4  # the games' own figures are unchanged
 
 
 def test_an_empty_wall_invites_the_first_players(stats: Stats):
@@ -91,6 +117,7 @@ def test_an_empty_wall_invites_the_first_players(stats: Stats):
     assert "No games yet" in text(find(page, "stats-all"))
     assert "No games yet" in text(find(page, "stats-today"))
     assert "No initials yet today" in text(find(page, "stats-top"))
+    assert "no show yet" in text(find(page, "stats-crowd"))
     assert text(find(page, "fooling-ai")) == "For the AI Nothing yet."
     assert text(find(page, "stats-uploads")) == (
         "The AI on visitors' own photos No photos judged yet.")

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 REFRESH_MS = 5000
 TOP_N = 10
 FOOLING_N = 5
-PANELS = ("stats-all", "stats-today", "stats-top", "stats-fooling")
+PANELS = ("stats-all", "stats-today", "stats-top", "stats-crowd", "stats-fooling")
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,23 @@ def top_panel(entries: list[TopEntry]) -> list:
     ])]
 
 
+def crowd_panel(shows: dict[str, int]) -> list:
+    """Crowd vs AI (the shows on the big screen, pages/show.py), counted apart from the
+    games, in one line: the shows won by the crowd against those won by the AI, like a
+    score, and how many shows and phones that took."""
+    if not shows["shows"]:
+        return [html.H3([_("Crowd vs AI"), html.Span(" · " + _("no show yet"),
+                                                    className="wall-label")],
+                        className="wall-subtitle mb-0")]
+    count = ngettext("{shows} show, {phones} phones", "{shows} shows, {phones} phones",
+                     shows["shows"]).format(shows=shows["shows"], phones=shows["phones"])
+    return [html.H3(className="wall-subtitle mb-0", children=[
+        _("Crowd vs AI"), " ",
+        html.Strong(shows["crowd_wins"], id="crowd-wins", className="text-primary"), " : ",
+        html.Strong(shows["ai_wins"], id="crowd-ai-wins", className="text-danger"),
+        html.Span(f" · {count}", className="wall-label")])]
+
+
 def _misses(title: str, cars: list[CarMisses], id_: str) -> html.Div:
     """The cars (picked by how often they were missed), listed by the share shown."""
     items = [html.Li(className="d-flex justify-content-between gap-3", children=[
@@ -155,18 +172,19 @@ def fooling_panel(visitors: list[CarMisses], ai: list[CarMisses],
 
 
 def panels(stats: WallReads, day: date, allows: Callable[[str], bool],
-           ) -> tuple[list, list, list, list]:
-    """The four panels' contents, in ``PANELS`` order, for the wall on ``day``; the top 10
-    shows only initials the blocklist ``allows``."""
+           ) -> tuple[list, list, list, list, list]:
+    """The panels' contents, in ``PANELS`` order, for the wall on ``day``; the top 10 shows
+    only initials the blocklist ``allows``."""
     fooling = stats.fooling(FOOLING_N)
     return (match_panel(_("All time"), _match(stats, None), "all"),
             match_panel(_("Today"), _match(stats, day), "today"),
             top_panel(stats.top(day, TOP_N, keep=allows)),
+            crowd_panel(stats.show_totals()),
             fooling_panel(fooling.visitors, fooling.ai, stats.upload_verdicts()))
 
 
 def refresh(stats: WallReads, day: date, allows: Callable[[str], bool],
-            ) -> tuple[list, list, list, list]:
+            ) -> tuple[list, list, list, list, list]:
     """The refresh callback's work; a failing database keeps the numbers on the wall."""
     try:
         return panels(stats, day, allows)
@@ -184,10 +202,16 @@ def layout(stats: WallReads, allows: Callable[[str], bool], event: Event,
     except SQLAlchemyError:
         log.warning("statistics unavailable: the wall starts empty and retries")
         unavailable = [html.P(_("One moment…"), className="wall-text")]
-        contents = (unavailable, [], [], [])
+        contents = (unavailable, [], [], [], [])
     card = "wall-card shadow-sm"
-    all_time, today_, top, fooling = (dbc.Card(dbc.CardBody(children, id=id_), className=card)
-                                      for children, id_ in zip(contents, PANELS, strict=True))
+    shown = dict(zip(PANELS, contents, strict=True))
+    all_time, today_, fooling = (dbc.Card(dbc.CardBody(shown[id_], id=id_), className=card)
+                                 for id_ in ("stats-all", "stats-today", "stats-fooling"))
+    # Crowd vs AI at the foot of the top 10's card, where its table leaves room
+    top = dbc.Card(dbc.CardBody(className="d-flex flex-column", children=[
+        html.Div(shown["stats-top"], id="stats-top"),
+        html.Div(shown["stats-crowd"], id="stats-crowd", className="wall-crowd mt-auto")]),
+        className=card)
     return html.Div(id="wall", className="wall", children=[
         html.Div(className="wall-top", children=[
             components.event_banner(event),
