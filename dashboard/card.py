@@ -26,6 +26,7 @@ WIDTH, HEIGHT = 1080, 1350
 MAX_ROUNDS = 6  # two rows of three thumbnails
 MAX_PHOTO_PIXELS = 40_000_000  # a photo larger than this is not decoded: a grey tile instead
 MAX_BYTES = 1_000_000  # over this (photos full of fine detail), the card goes to 256 colours
+TITLE_Y, EVENT_LINE, MARGIN = 52, 66, 60  # the layout's fixed steps, in the card's pixels
 SS = 2  # drawn at twice the size, then scaled down: smooth circles, rings and corners
 
 # assets/game.css
@@ -148,6 +149,13 @@ def _centred(draw: ImageDraw.ImageDraw, y: int, text: str, face: ImageFont.FreeT
     draw.text((WIDTH * SS // 2 if x is None else x, y), text, font=face, fill=fill, anchor="mt")
 
 
+def score_panel(event_name: str = "") -> tuple[int, int, int, int]:
+    """Where a card shows the score (left, top, right, bottom, in the card's pixels): it
+    moves down a line when the card names the event."""
+    top = TITLE_Y + 56 + (EVENT_LINE if event_name else 0) + 14 + 136
+    return MARGIN, top, WIDTH - MARGIN, top + 200
+
+
 def result_card(*, you: int, ai: int, verdict_text: str, rounds: Sequence[CardRound],
                 you_label: str, ai_label: str, title: str, day: date, language: str,
                 event_name: str = "", accent: str = "") -> bytes:
@@ -163,20 +171,20 @@ def result_card(*, you: int, ai: int, verdict_text: str, rounds: Sequence[CardRo
     if any(r.kind not in KINDS for r in rounds):
         raise ValueError(f"a round's kind is one of {tuple(KINDS)}")
     s = SS
-    width, margin = WIDTH * s, 60 * s
+    width, margin = WIDTH * s, MARGIN * s
     inner = width - 2 * margin
     card = Image.new("RGB", (width, HEIGHT * s), BG)
     draw = ImageDraw.Draw(card)
     draw.rectangle((0, 0, width, 12 * s), fill=GO)  # the "go" yellow of the game's buttons
 
-    y = 52 * s
+    y = TITLE_Y * s
     _centred(draw, y, _cut(title, font(34 * s, True), inner), font(34 * s, True), MUTED)
     y += 56 * s
     if event_name:
         face = _fitted(event_name, 46 * s, inner)
         _centred(draw, y, event_name if face.getlength(event_name) <= inner
                  else _cut(event_name, face, inner), face, accent or TEXT)
-        y += 66 * s
+        y += EVENT_LINE * s
     y += 14 * s
     colour = GO if you > ai else AI if ai > you else TEXT
     face = _fitted(verdict_text, 104 * s, inner)
@@ -184,7 +192,7 @@ def result_card(*, you: int, ai: int, verdict_text: str, rounds: Sequence[CardRo
     y += 136 * s
 
     # the score: you on the left, the AI on the right, in their colours
-    panel = (margin, y, width - margin, y + 200 * s)
+    panel = tuple(v * s for v in score_panel(event_name))
     draw.rounded_rectangle(panel, 28 * s, fill=SURFACE, outline=LINE, width=2 * s)
     half = inner // 2
     for side, (label, points, tint) in enumerate(((you_label, you, YOU), (ai_label, ai, AI))):

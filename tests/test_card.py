@@ -18,6 +18,7 @@ from dashboard.event.settings import Event
 from dashboard.game import Car, Game, Round
 from dashboard.i18n import use
 from dashboard.pages import finish
+from tests.card_read import ocr, opened, score_read
 
 needs_tesseract = pytest.mark.skipif(
     shutil.which("tesseract") is None, reason="tesseract-ocr is not installed (make system-deps)")
@@ -54,12 +55,6 @@ def draw(language: str = "en", you: int = 7, ai: int = 6, **changes: object) -> 
                           "you_label": you_label, "ai_label": ai_label, "title": title,
                           "day": DAY, "language": language,
                           "event_name": "Auto Show Frankfurt", **changes})
-
-
-def opened(png: bytes) -> Image.Image:
-    image = Image.open(io.BytesIO(png))
-    image.load()
-    return image
 
 
 def test_the_card_is_a_portrait_png_under_a_megabyte_even_with_noisy_photos():
@@ -109,32 +104,13 @@ def test_the_font_draws_umlauts():
     assert len(set(drawn.values())) == len(drawn)
 
 
-def ocr(png: bytes, monkeypatch: pytest.MonkeyPatch) -> list[dict]:
-    """The words tesseract reads (sparse text: the big digits too), with their boxes."""
-    import pytesseract
-
-    monkeypatch.setenv("OMP_THREAD_LIMIT", "1")  # one core: the suite runs on the others
-    data = pytesseract.image_to_data(opened(png).convert("RGB"), config="--psm 11",
-                                     output_type=pytesseract.Output.DICT)
-    return [{"text": text.strip(), "x": left + w / 2, "y": top, "h": h}
-            for text, left, top, w, h in zip(data["text"], data["left"], data["top"],
-                                             data["width"], data["height"], strict=True)
-            if text.strip()]
-
-
-def score_read(words: list[dict]) -> list[str]:
-    """The big numbers in the card's top half, left to right: the score (never a digit in a
-    photo)."""
-    return [w["text"] for w in sorted(words, key=lambda w: w["x"])
-            if w["h"] > 60 and w["y"] < HEIGHT / 2 and re.fullmatch(r"[\d.,]+", w["text"])]
-
-
 @needs_tesseract
 @pytest.mark.parametrize("language", ["en", "de"])
 def test_ocr_reads_the_score_the_event_and_the_date(language, monkeypatch):
-    words = ocr(draw(language, you=7, ai=4, event_name="Auto Show Frankfurt"), monkeypatch)
+    png = draw(language, you=7, ai=4, event_name="Auto Show Frankfurt")
+    words = ocr(opened(png), monkeypatch)
     text = " ".join(w["text"] for w in words)
-    assert score_read(words) == ["7", "4"], words
+    assert score_read(png, "Auto Show Frankfurt", monkeypatch) == ["7", "4"], words
     assert "Auto Show Frankfurt" in text
     assert {"en": "You win!", "de": "Du gewinnst!"}[language] in text
     # tesseract reads English letters only: the German "März" comes back as "Marz"
@@ -144,8 +120,7 @@ def test_ocr_reads_the_score_the_event_and_the_date(language, monkeypatch):
 
 @needs_tesseract
 def test_ocr_reads_a_show_score_in_thousands(monkeypatch):
-    words = ocr(draw("de", you=1250, ai=980), monkeypatch)
-    assert score_read(words) == ["1.250", "980"], words
+    assert score_read(draw("de", you=1250, ai=980), "", monkeypatch) == ["1.250", "980"]
 
 
 def test_the_finish_page_draws_the_card_of_a_finished_game():

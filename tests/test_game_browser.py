@@ -340,7 +340,9 @@ def test_a_game_played_in_the_browser_is_counted_and_kept_across_a_restart(
         assert totals == {"games": 1, "human_wins": int(ai < 3 * ROUNDS),
                           "ai_wins": int(ai > 3 * ROUNDS), "draws": int(ai == 3 * ROUNDS),
                           "human_points": 3 * ROUNDS, "ai_points": ai,
-                          "upload_verdicts": {"right": 0, "wrong": 0}}
+                          "upload_verdicts": {"right": 0, "wrong": 0},
+                          "crowd_vs_ai": {"shows": 0, "crowd_wins": 0, "ai_wins": 0,
+                                          "draws": 0, "phones": 0}}
     with dashboard(*urls, **env) as url:  # a restart: nothing lost
         assert json.loads(v.page.request.get(url + "/api/stats").text()) == totals
         again = visitor(url)

@@ -20,9 +20,7 @@ from devtools.servers import dashboard
 from tests.browser import expect
 from tests.data import game, rnd
 from tests.look import page_scroll, scroll_boxes, settle
-
-cv2 = pytest.importorskip("cv2")
-np = pytest.importorskip("numpy")
+from tests.qr_read import decode
 
 PLAY_URL = "http://192.168.7.20:8050/"
 SSID, PASSWORD = "Beat the AI", "cars;2024"
@@ -66,20 +64,6 @@ def stand_url(model_server_url, explainer_url, image_server_url,
                    DASHBOARD_WIFI_PASSWORD=PASSWORD,
                    DASHBOARD_DATABASE_URL=database_url) as url:
         yield url
-
-
-def decode(page, selector: str) -> str:
-    """The text of the QR code ``selector`` shows, read from a screenshot of it as Chromium
-    draws it ("" when OpenCV finds none): black and white again (the edges of the scaled
-    modules are grey), and if need be enlarged, module for module."""
-    png = page.locator(selector).screenshot()
-    grey = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
-    _, sharp = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    for image in (sharp, cv2.resize(sharp, None, fx=3, fy=3, interpolation=cv2.INTER_NEAREST)):
-        text, _points, _straight = cv2.QRCodeDetector().detectAndDecode(image)
-        if text:
-            return text
-    return ""
 
 
 def overlaps(page) -> list[dict]:

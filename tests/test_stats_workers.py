@@ -49,7 +49,8 @@ def finish(visitors: list[Visitor]) -> None:
 def check_all_exact(totals: dict, games: int) -> None:
     """``games`` one-round games, each answered exactly (3 points): the AI can at best draw."""
     assert totals["upload_verdicts"] == {"right": 0, "wrong": 0}  # nobody judged a photo
-    games_only = {k: n for k, n in totals.items() if k != "upload_verdicts"}
+    assert totals["crowd_vs_ai"]["shows"] == 0  # nor played a show
+    games_only = {k: n for k, n in totals.items() if k not in ("upload_verdicts", "crowd_vs_ai")}
     assert set(games_only) == STATS_KEYS and all(type(n) is int for n in games_only.values())
     assert totals["games"] == games
     assert totals["human_points"] == 3 * games
