@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED = 1
 
-.PHONY: play kiosk demo test test-fast translations train evaluate bench bench-services bench-game bench-resilience bench-load model-server explainer \
+.PHONY: play kiosk demo test test-fast translations train evaluate bench bench-services bench-game bench-resilience bench-load bench-show model-server explainer \
         image-server setup system-deps lint docs clean
 
 # The German texts (gettext, Babel): the .po lives in the repository, the .mo is built here.
@@ -87,6 +87,9 @@ bench-game: setup system-deps  ## game preparation: parallel vs sequential, "Let
 
 bench-load: setup system-deps  ## 150-player burst and steady 300, for 1 and 4 dashboard workers and with Redis (quiet machine, ~10 min)
 	$(PY) benchmarks/load.py --json .cache/load.json
+
+bench-show: setup system-deps  ## a crowd show: 200 phones answering in one 20 s window, PLAY_WORKERS=4 (quiet machine, ~10 min)
+	$(PY) benchmarks/show_load.py --json .cache/show_load.json
 
 bench-resilience: setup  ## each service's restart after SIGKILL/SIGSTOP; home page, back-ends frozen
 	$(PY) benchmarks/resilience.py

@@ -105,13 +105,16 @@ def wait_ready(url: str) -> None:
 
 
 def run_locust(url: str, mode: str, players: int, arrive_s: float, run_s: float,
-               samples: Path, think: str | None = None) -> dict[str, Any]:
-    """One locust run in its own process; its samples and the CPU it used."""
+               samples: Path, think: str | None = None, locustfile: Path = LOCUSTFILE,
+               extra: tuple[str, ...] = ()) -> dict[str, Any]:
+    """One locust run of ``locustfile`` (``extra``: its own options) in its own process; its
+    samples and the CPU it used."""
     rate = players / max(arrive_s, 0.001)
-    argv = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
+    argv = [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless",
             "--only-summary", "--skip-log-setup", "-u", str(players), "-r", f"{rate:.3f}",
             "-t", f"{math.ceil(run_s)}s", "--stop-timeout", "0", "--host", url,
-            "--mode", mode, "--samples", str(samples), *(["--think", think] if think else [])]
+            "--mode", mode, "--samples", str(samples), *(["--think", think] if think else []),
+            *extra]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     proc = subprocess.run(argv, cwd=HERE.parent, capture_output=True, text=True,
