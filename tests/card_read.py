@@ -6,7 +6,7 @@ import io
 import re
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from dashboard.card import score_panel
 
@@ -30,9 +30,29 @@ def ocr(image: Image.Image, monkeypatch: pytest.MonkeyPatch) -> list[dict]:
             if text.strip()]
 
 
+NUMBER = re.compile(r"\d{1,3}(?:[.,]\d{3})*")
+DIGITS = "-c tessedit_char_whitelist=0123456789.,"
+
+
 def score_read(png: bytes, event_name: str, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The big numbers in the card's score panel, left to right (read there alone: never a
-    digit in a photo)."""
-    words = ocr(opened(png).crop(score_panel(event_name)), monkeypatch)
-    return [w["text"] for w in sorted(words, key=lambda w: w["x"])
-            if w["h"] > 60 and re.fullmatch(r"[\d.,]+", w["text"])]
+    """The number on each half of the card's score panel, left then right: read there alone
+    (never a digit in a photo), under its label, as black on white, as one line, else as one
+    word, else as one character (tesseract misses a lone big digit in one mode or another)."""
+    import pytesseract
+
+    monkeypatch.setenv("OMP_THREAD_LIMIT", "1")
+    left, top, right, bottom = score_panel(event_name)
+    middle = (left + right) // 2
+    found = []
+    for half in ((left + 20, top + 62, middle - 50, bottom - 8),
+                 (middle + 50, top + 62, right - 20, bottom - 8)):
+        digits = ImageOps.expand(opened(png).crop(half).convert("L").point(
+            lambda v: 0 if v > 110 else 255), 20, fill=255)
+        for mode in (7, 8, 10, 13):
+            text = pytesseract.image_to_string(digits, config=f"--psm {mode} {DIGITS}")
+            if NUMBER.fullmatch(text := text.strip().rstrip(".,")):
+                found.append(text)
+                break
+        else:
+            found.append("")
+    return found

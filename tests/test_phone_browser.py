@@ -20,7 +20,7 @@ from tests.look import axe_serious, page_scroll, settle, small_targets, small_te
 PHONES = {"390x844": {"width": 390, "height": 844}, "360x740": {"width": 360, "height": 740}}
 TEXT_MIN_PX = 16
 TARGET_MIN_PX = 44
-PAGES = ("/", "/upload", "/explore", "/model", "/stats")
+PAGES = ("/", "/upload", "/explore", "/model", "/stats", "/join")
 
 
 def phone_problems(v: Visitor, name: str = "") -> list[str]:

@@ -4,11 +4,13 @@ back with OpenCV; the phones join (a rude name is refused first, one plays witho
 answer five rounds, and one drops in the middle and comes back with its points. At every
 reveal the crowd's votes on the big screen add up to the phones' answers and sit beside the
 AI's top 5; the final table, the phones' own totals and places, and the crowd against the AI
-agree with what the reveals showed; the show is in the statistics."""
+agree with what the reveals showed; the winner's phone saves its result card; the show is in
+the statistics."""
 from __future__ import annotations
 
 import json
 import re
+import shutil
 import urllib.request
 from collections.abc import Iterator
 
@@ -16,6 +18,7 @@ import pytest
 
 from devtools.servers import dashboard
 from tests.browser import expect
+from tests.card_read import ocr, opened
 from tests.qr_read import decode_shown
 
 PLAY_URL = "http://192.168.7.20:8050/"
@@ -51,7 +54,7 @@ def plus(text: str) -> int:
     return int(found.group(1)) if found else 0
 
 
-def test_a_show_with_the_big_screen_and_three_phones(show_url, tab):
+def test_a_show_with_the_big_screen_and_three_phones(show_url, tab, monkeypatch):
     big = tab(viewport=BIG)
     big.goto(f"{show_url}/show")
     code = big.locator("#show-code").inner_text(timeout=60_000)
@@ -111,6 +114,14 @@ def test_a_show_with_the_big_screen_and_three_phones(show_url, tab):
         expect(phones[i].locator("#show-place")).to_have_text(f"Place {place} of 3",
                                                               timeout=10_000)
         assert phones[i].locator("#show-mine h2").inner_text() == f"{points[i]} points"
+
+    with phones[ranked[0]].expect_download() as caught:  # the winner's card, on its phone
+        phones[ranked[0]].locator("#show-card").tap()
+    png = caught.value.path().read_bytes()
+    assert opened(png).size == (1080, 1350)
+    if shutil.which("tesseract"):
+        words = " ".join(w["text"] for w in ocr(opened(png), monkeypatch))
+        assert "Place 1 of 3" in words, words
 
     with urllib.request.urlopen(f"{show_url}/api/stats", timeout=10) as response:
         shows = json.load(response)["crowd_vs_ai"]

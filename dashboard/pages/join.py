@@ -7,13 +7,17 @@ second (``join-tick``) and redraws only when that changes.
 from __future__ import annotations
 
 import time
+from datetime import date
 from urllib.parse import parse_qs
 
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
+from dashboard import card
+from dashboard.components import TITLE
+from dashboard.event.settings import Event
 from dashboard.game import CHOICES, HOME, JOIN, Game
-from dashboard.i18n import N_, _, in_language
+from dashboard.i18n import N_, _, current, in_language
 from dashboard.navigation import LANGUAGE, Navigator
 from dashboard.show.names import NameRefused
 from dashboard.show.shows import Answered, Player, ShowClosed, Shows
@@ -21,11 +25,14 @@ from dashboard.show.timeline import (
     FINAL,
     LOBBY,
     NAME_LIMIT,
+    OVER,
     QUESTION,
     REVEAL,
     Phase,
     Show,
+    car_points,
     phase_at,
+    rounds_played,
 )
 
 PATH = JOIN
@@ -96,8 +103,35 @@ def mine(show: Show, player: Player, phase: Phase, shows: Shows) -> html.Div:
         html.P(_("Place {place} of {players}").format(place=place, players=len(table)),
                id="show-place"),
         html.P(_("Thanks for playing! The big screen shows the crowd against the AI.")),
+        html.Button(_("Save your result card"), id="show-card", className="btn back"),
+        dcc.Download(id="show-card-download"),
         html.A(_("Play a game of your own"), href=HOME, className="btn go"),
     ])
+
+
+def show_card(shows: Shows, show: Show, player: Player, event: Event, day: date) -> bytes:
+    """The phone's card: its answers scored as the game scores them (3 exact, 1 the make),
+    against the AI's, on the rounds' photos; its place and its show points as the verdict."""
+    game = shows.photos(show)
+    you = ai = 0
+    rounds = []
+    for n in range(rounds_played(show, time.time())):
+        played = show.rounds[n]
+        mine = shows.mine(show.code, player.id, n)
+        guess = played.choices[mine["choice"]] if mine else None
+        you += car_points(guess, played.right)
+        ai += car_points(played.ai[0][0], played.right)
+        kind = ("exact" if guess == played.right else
+                "make" if guess is not None and guess.make == played.right.make else "miss")
+        rounds.append(card.CardRound(game.rounds[n].photo if game else b"", kind,
+                                     f"+{mine['points']}" if mine else "+0",
+                                     caption=played.right.name))
+    table = shows.standings(show.code)
+    place = next((n for n, s in enumerate(table, 1) if s.number == player.number), len(table))
+    verdict = _("Place {place} of {players}").format(place=place, players=len(table))
+    return card.result_card(you=you, ai=ai, verdict_text=verdict, rounds=rounds,
+                            you_label=_("You"), ai_label=_("AI"), title=_(TITLE), day=day,
+                            language=current(), event_name=event.name, accent=event.accent)
 
 
 def choices(show: Show, phase: Phase, now: float) -> html.Div:
@@ -139,7 +173,7 @@ def phone(shows: Shows, show: Show, player: Player, now: float, note: str | None
             html.P(_("The answer comes on the big screen.")))
     elif phase.kind == QUESTION:
         body = choices(show, phase, now)
-    elif phase.kind in (REVEAL, FINAL):
+    elif phase.kind in (REVEAL, FINAL, OVER):  # over: its place, and its card, stay
         body = mine(show, player, phase, shows)
     else:
         body = status(html.H2(_("This show has ended.")),
@@ -203,6 +237,18 @@ def register(app: Dash, nav: Navigator) -> None:
         show = shows.get(code)
         assert show is not None
         return {"code": show.code, "id": player.id}, *phone(shows, show, player, time.time())
+
+    @app.callback(Output("show-card-download", "data"), Input("show-card", "n_clicks"), PLAYER,
+                  LANGUAGE, prevent_initial_call=True)
+    @in_language
+    def save_card(clicks: int | None, ref: dict | None):
+        """The phone's card, once its show has come to its end (drawn on the server)."""
+        here = placed(ref) if clicks else None
+        if here is None or phase_at(here[0], time.time()).kind not in (FINAL, OVER):
+            raise PreventUpdate
+        day = date.today()
+        return dcc.send_bytes(show_card(shows, *here, nav.event.current, day),
+                              f"beat-the-ai-show-{day.isoformat()}.png", type="image/png")
 
     @app.callback(BODY, SEEN, ROUND, *(Input(f"show-choice-{n}", "n_clicks")
                                        for n in range(CHOICES)),
