@@ -120,7 +120,8 @@ def test_ocr_reads_the_score_the_event_and_the_date(language, monkeypatch):
 
 @needs_tesseract
 def test_ocr_reads_a_show_score_in_thousands(monkeypatch):
-    assert score_read(draw("de", you=1250, ai=980), "", monkeypatch) == ["1.250", "980"]
+    assert score_read(draw("de", you=1250, ai=980), "Auto Show Frankfurt", monkeypatch) == [
+        "1.250", "980"]
 
 
 def test_the_finish_page_draws_the_card_of_a_finished_game():
