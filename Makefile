@@ -6,7 +6,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED = 1
 
 .PHONY: play kiosk demo test test-fast translations train evaluate bench bench-services bench-game bench-resilience bench-load bench-show model-server explainer \
-        image-server setup system-deps lint docs clean
+        image-server setup system-deps lint docs clean wheels compose-check
 
 # The German texts (gettext, Babel): the .po lives in the repository, the .mo is built here.
 CATALOG := dashboard/i18n/de/LC_MESSAGES/messages
@@ -103,6 +103,16 @@ explainer: setup  ## Grad-CAM overlays on 127.0.0.1:5001 (needs the model server
 image-server: setup  ## the photo pool on 127.0.0.1:8081 (prepared from the model's test split first)
 	$(PY) -m image_server.prepare
 	$(PY) -m image_server
+
+# docker-compose.yml for real, without Docker: Podman, stand-in base images built from Debian
+# (kept for the next run), the project's images from the wheel set, `--scale dashboard=2`, one
+# game through the proxy, a replica restarted, the model killed; then all of it removed. Root,
+# minutes, not in `make test`; the last line is its JSON summary (docs/docker.md).
+wheels: setup  ## the wheel set the Dockerfiles install from (.cache/wheels), and the stand-in images
+	bash deploy/standins/build.sh
+
+compose-check: wheels  ## docker compose up --scale dashboard=2 with Podman, a game played through the proxy (minutes)
+	$(PY) -m devtools.compose_check
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache

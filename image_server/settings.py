@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from model_api.contract import newest_version
@@ -34,3 +34,12 @@ class Settings(BaseSettings):
         description="seconds browsers may keep a photo: its URL never changes content")
     # Nothing here takes a body, but a client that announces one must not hold a connection.
     body_timeout: float = Field(default=15.0, gt=0, description="seconds to receive a body")
+
+    @field_validator("model_version_dir")
+    @classmethod
+    def _newest_in_an_export_folder(cls, value: Path) -> Path:
+        """A folder of numbered versions (as TF Serving's model base path, which
+        docker-compose mounts) stands for its newest version, the one TF Serving serves."""
+        if value.is_dir() and any(p.name.isdigit() and p.is_dir() for p in value.iterdir()):
+            return newest_version(value)
+        return value

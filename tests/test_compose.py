@@ -84,12 +84,17 @@ def test_the_dashboard_scales_behind_the_proxy(compose):
     assert dashboard["expose"] == ["8050"]
     assert '"--bind", "0.0.0.0:8050"' in (REPO / "dashboard" / "Dockerfile").read_text()
     assert not any("container_name" in s for s in services.values())
-    assert "./deploy/nginx.conf:/etc/nginx/nginx.conf:ro" in services["proxy"]["volumes"]
+    # a template: the image's entrypoint fills in the container's DNS server as `resolver`
+    assert ("./deploy/nginx.conf:/etc/nginx/templates/nginx.conf.template:ro"
+            in services["proxy"]["volumes"])
+    assert services["proxy"]["environment"] == {"NGINX_ENTRYPOINT_LOCAL_RESOLVERS": "1",
+                                                "NGINX_ENVSUBST_OUTPUT_DIR": "/etc/nginx"}
     upstream = re.search(r"upstream dashboard \{(.*?)\n    \}", PROXY_CONF.read_text(), re.S)[1]
     assert re.search(r"^\s*server dashboard:8050 resolve\b", upstream, re.M)
     assert re.search(r"^\s*zone dashboard ", upstream, re.M)  # `resolve` needs a shared zone
     assert not re.search(r"^\s*(ip_hash|hash|sticky)\b", upstream, re.M)  # no sticky sessions
-    assert re.search(r"^    resolver 127\.0\.0\.11 valid=\d+s", PROXY_CONF.read_text(), re.M)
+    assert re.search(r"^    resolver \$\{NGINX_LOCAL_RESOLVERS\} valid=\d+s",
+                     PROXY_CONF.read_text(), re.M)
     health = services["proxy"]["healthcheck"]["test"]
     assert health[-1] == "http://127.0.0.1:8050/proxy/health"
 
@@ -184,7 +189,8 @@ def test_every_build_points_at_a_dockerfile_that_exists(compose):
         dockerfile = REPO / build["context"] / build.get("dockerfile", "Dockerfile")
         assert dockerfile.is_file(), name
         for line in dockerfile.read_text().splitlines():
-            if line.startswith("COPY "):
+            # from a build stage, or the wheel set that `make wheels` downloads
+            if line.startswith("COPY ") and "--from=" not in line and ".cache/wheels" not in line:
                 for source in line.split()[1:-1]:
                     assert (REPO / build["context"] / source).exists(), (name, source)
 
@@ -445,9 +451,10 @@ def container_only_swapped(conf: str, work: Path, port: int, upstreams: list[int
     `user nginx` (Debian has no such user; nginx runs as the test's user), the pid file, the
     listen port and the temporary files in ``work`` (Debian's nginx keeps them under
     /var/lib/nginx, root's), and static loopback replicas for `server dashboard:8050 resolve`
-    (Debian's nginx 1.22 predates `resolve`; the resolver line stays, unused). Each swapped
+    (Debian's nginx 1.22 predates `resolve`), and loopback for the resolver the image's
+    entrypoint fills in (unused with static replicas). Each swapped
     line must be there exactly once, so the config cannot drift from what is tested."""
-    assert conf.count("# container-only") == 5  # the four swapped below and the resolver
+    assert conf.count("# container-only") == 5  # the five swapped below
     replicas = "".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;\n"
                        for p in upstreams)
     temp = nginx.temp_paths(work, indent="    ")
@@ -456,6 +463,7 @@ def container_only_swapped(conf: str, work: Path, port: int, upstreams: list[int
         (r"^pid /run/nginx\.pid;.*\n", f"pid {work}/nginx.pid;\n"),
         (r"^        listen 8050;.*\n", f"        listen 127.0.0.1:{port};\n"),
         (r"^        server dashboard:8050 resolve max_fails=1 fail_timeout=5s;.*\n", replicas),
+        (r"^    resolver \$\{NGINX_LOCAL_RESOLVERS\} (.*);.*\n", r"    resolver 127.0.0.1 \1;\n"),
         (r"^http \{\n", "http {\n" + temp),
     ]:
         conf, count = re.subn(pattern, new, conf, flags=re.M)
