@@ -31,10 +31,10 @@ DROPS_IN = 2  # the round the third phone misses: it drops before answering, the
 @pytest.fixture(scope="module")
 def show_url(model_server_url, explainer_url, image_server_url) -> Iterator[str]:
     """A dashboard whose shows are quick: a round ends when every phone has answered, or after
-    10 s; its answer shows for 2 s."""
+    6 s; its answer shows for 2 s."""
     with dashboard(model_server_url, explainer_url, image_server_url,
                    DASHBOARD_PLAY_URL=PLAY_URL, DASHBOARD_SHOW_LOBBY_SECONDS="300",
-                   DASHBOARD_SHOW_ANSWER_SECONDS="10",
+                   DASHBOARD_SHOW_ANSWER_SECONDS="6",
                    DASHBOARD_SHOW_REVEAL_SECONDS="2") as url:
         yield url
 
