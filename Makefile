@@ -53,7 +53,9 @@ demo: setup  ## the AI's side of five rounds, in the terminal
 # The suite runs on TEST_WORKERS processes (pytest-xdist), each test module on one of them,
 # heaviest first (tests/conftest.py orders them);
 # every worker starts its own services on ports of its own (devtools/ports.py).
-TEST_WORKERS ?= 2
+# Three on this 2-core machine: its tests wait on browsers, restarts and timeouts about a
+# third of the time, so a third worker fills the cores (docs/testing.md, "How long it takes").
+TEST_WORKERS ?= 3
 FAST := not browser and not stack and not slow
 
 test: setup system-deps  ## lint, then the whole test suite
