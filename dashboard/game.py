@@ -10,6 +10,7 @@ import secrets
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 POINTS_MAKE = 1
 POINTS_EXACT = 3
@@ -68,7 +69,16 @@ class Round:
         return points(self.ai_guess, self.answer)
 
 
-def points(guess: Car | None, answer: Car) -> int:
+class Named(Protocol):
+    """What scoring reads of a car: a game's ``Car``, or a show's ``Choice``."""
+
+    @property
+    def class_name(self) -> str: ...
+    @property
+    def make(self) -> str: ...
+
+
+def points(guess: Named | None, answer: Named) -> int:
     if guess is None:
         return 0
     if guess.class_name == answer.class_name:

@@ -16,7 +16,7 @@ from dash.exceptions import PreventUpdate
 from dashboard import card
 from dashboard.components import TITLE
 from dashboard.event.settings import Event
-from dashboard.game import CHOICES, HOME, JOIN, Game
+from dashboard.game import CHOICES, HOME, JOIN, Game, points
 from dashboard.i18n import N_, _, current, in_language
 from dashboard.navigation import LANGUAGE, Navigator
 from dashboard.show.names import NameRefused
@@ -30,7 +30,6 @@ from dashboard.show.timeline import (
     REVEAL,
     Phase,
     Show,
-    car_points,
     phase_at,
     rounds_played,
 )
@@ -119,8 +118,8 @@ def show_card(shows: Shows, show: Show, player: Player, event: Event, day: date)
         played = show.rounds[n]
         mine = shows.mine(show.code, player.id, n)
         guess = played.choices[mine["choice"]] if mine else None
-        you += car_points(guess, played.right)
-        ai += car_points(played.ai[0][0], played.right)
+        you += points(guess, played.right)
+        ai += points(played.ai[0][0], played.right)
         kind = ("exact" if guess == played.right else
                 "make" if guess is not None and guess.make == played.right.make else "miss")
         rounds.append(card.CardRound(game.rounds[n].photo if game else b"", kind,

@@ -17,7 +17,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import components
 from dashboard.errors import json_error
-from dashboard.game import ATTRACT, SHOW, Car, Game
+from dashboard.game import ATTRACT, SHOW, Car, Game, points
 from dashboard.i18n import N_, _, current, in_language, ngettext, percent
 from dashboard.navigation import LANGUAGE, SESSION, URL, Navigator
 from dashboard.qr import phone_url, qr_image, typed
@@ -32,7 +32,6 @@ from dashboard.show.timeline import (
     Phase,
     Show,
     ShowRound,
-    car_points,
     majority,
     phase_at,
     rounds_played,
@@ -129,8 +128,8 @@ def ai_top(played: ShowRound) -> list[tuple[Car, float]]:
 def reveal(show: Show, phase: Phase, votes: list[int], explained: bool) -> list:
     played = show.rounds[phase.round]
     crowd = majority(votes)
-    crowd_points = car_points(played.choices[crowd] if crowd is not None else None, played.right)
-    ai_points = car_points(played.ai[0][0], played.right)
+    crowd_points = points(played.choices[crowd] if crowd is not None else None, played.right)
+    ai_points = points(played.ai[0][0], played.right)
     overlay = (html.Img(src=photo_src(show, phase.round, "overlay"),
                         alt=_("Where the AI looked"), className="show-photo")
                if explained else html.Div(_("Explanation unavailable"),
@@ -174,8 +173,8 @@ def final(show: Show, shows: Shows, now: float) -> list:
         played = show.rounds[i]
         votes = shows.votes(show.code, i)
         pick = majority(votes)
-        crowd += car_points(played.choices[pick] if pick is not None else None, played.right)
-        ai += car_points(played.ai[0][0], played.right)
+        crowd += points(played.choices[pick] if pick is not None else None, played.right)
+        ai += points(played.ai[0][0], played.right)
     verdict = (_("The crowd beats the AI!") if crowd > ai else
                _("The AI beats the crowd.") if ai > crowd else _("A draw!"))
     top = shows.standings(show.code)[:3]

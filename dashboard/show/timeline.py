@@ -13,7 +13,7 @@ import secrets
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from dashboard.game import CHOICES, POINTS_EXACT, POINTS_MAKE, Game
+from dashboard.game import CHOICES, Game
 
 LOBBY, QUESTION, REVEAL, FINAL, OVER, EMPTY = (
     "lobby", "question", "reveal", "final", "over", "empty")
@@ -34,6 +34,11 @@ class Choice:
     name: str  # the class name, as the model names it
     make: str
 
+    @property
+    def class_name(self) -> str:
+        """As a game's ``Car`` names it: the game's scoring (``dashboard.game.points``)."""
+        return self.name
+
 
 @dataclass(frozen=True)
 class ShowRound:
@@ -47,15 +52,6 @@ class ShowRound:
     @property
     def right(self) -> Choice:
         return self.choices[self.answer]
-
-
-def car_points(guess: Choice | None, answer: Choice) -> int:
-    """The game's own scoring (dashboard.game.points), for the crowd's and the AI's answers."""
-    if guess is None:
-        return 0
-    if guess.name == answer.name:
-        return POINTS_EXACT
-    return POINTS_MAKE if guess.make == answer.make else 0
 
 
 @dataclass

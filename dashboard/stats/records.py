@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from dashboard.game import POINTS_EXACT
-from dashboard.show.timeline import ShowRound, car_points, majority
+from dashboard.game import POINTS_EXACT, points
+from dashboard.show.timeline import ShowRound, majority
 
 MODES = ("expert", "easy")
 INITIALS = re.compile(r"[A-Z]{3}")
@@ -113,8 +113,8 @@ class ShowRoundRecord:
         ai = played.ai[0][0]
         return cls(photo=played.photo, true_class=played.right.name,
                    crowd_guess=guess.name if guess else None, ai_guess=ai.name,
-                   crowd_points=car_points(guess, played.right),
-                   ai_points=car_points(ai, played.right), answers=sum(votes),
+                   crowd_points=points(guess, played.right),
+                   ai_points=points(ai, played.right), answers=sum(votes),
                    votes_right=votes[played.answer])
 
 
