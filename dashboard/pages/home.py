@@ -9,7 +9,7 @@ from dash import Dash, Input, Output, dcc, html
 
 from dashboard import components, qr
 from dashboard.event.settings import Event
-from dashboard.game import EASY, EXPERT, HOME, POINTS_EXACT, POINTS_MAKE, Game
+from dashboard.game import EASY, EXPERT, HOME, POINTS_EXACT, POINTS_MAKE, SHOW, Game
 from dashboard.i18n import N_, _, in_language, ngettext
 from dashboard.navigation import LANGUAGE, Navigator
 
@@ -65,6 +65,8 @@ def layout(missing: list[str], can_start: bool, event: Event,
             _mode_button("play", _("Expert"), _("make, then model"), can_start,
                          event.offers(EXPERT)),
         ]),
+        dcc.Link(_("A group? Crowd vs AI: everyone plays on their own phone"), href=SHOW,
+                 id="home-show", className="btn home-show"),
         html.Div(id="home-status", className="home-status",
                  children=status(missing, can_start)),
         html.Div(id="home-alert"),
