@@ -56,7 +56,9 @@ def plus(text: str) -> int:
 
 def test_a_show_with_the_big_screen_and_three_phones(show_url, tab, monkeypatch):
     big = tab(viewport=BIG)
-    big.goto(f"{show_url}/show")
+    big.goto(f"{show_url}/")
+    big.locator("#home-show").click()  # a group at the start page
+    expect(big).to_have_url(f"{show_url}/show")
     code = big.locator("#show-code").inner_text(timeout=60_000)
     assert re.fullmatch(r"[A-Z]{4}", code)
     assert decode_shown(big, "#show-qr") == f"{PLAY_URL}join?code={code}"
