@@ -15,6 +15,7 @@ stable element ids; the right answer comes from the photo pool the test prepared
 from __future__ import annotations
 
 import json
+import re
 import signal
 import urllib.request
 from pathlib import Path
@@ -74,6 +75,8 @@ def test_a_game_is_still_counted_after_the_launcher_is_restarted(photo_pool_dir,
         check_all_exact(before, 1)
         assert stack.stop(signal.SIGINT) == 0, stack.report()  # Ctrl-C: a clean stop
         assert stack.listening() == []
+        said = stack.drain() + stack.log()  # what the terminal showed: no error on the way out
+        assert not re.search(r"Traceback|excepthook|Exception ignored", said), said[-3000:]
     with launched(photo_pool_dir, env) as stack:
         assert api_stats(stack.url) == before, stack.report()
 
