@@ -19,6 +19,7 @@ import pytest
 from devtools.servers import dashboard
 from tests.browser import expect
 from tests.card_read import ocr, opened
+from tests.look import page_scroll, problems
 from tests.qr_read import decode_shown
 
 PLAY_URL = "http://192.168.7.20:8050/"
@@ -72,7 +73,10 @@ def test_a_show_with_the_big_screen_and_three_phones(show_url, tab, monkeypatch)
     join(phones[1], show_url, code, "Ben")
     join(phones[2], show_url, code, None)  # "Player 3"
     expect(big.locator("#show-joined")).to_contain_text("3 phones have joined")
+    looks = {"lobby": problems(big, large=True)}  # made for 3 m: no scroll, 20 px, axe
     big.locator("#show-start").click()
+    expect(big.locator("#show-clock")).to_be_visible()
+    looks["question"] = problems(big, large=True)
 
     points = [0, 0, 0]
     crowd = ai = 0
@@ -90,6 +94,8 @@ def test_a_show_with_the_big_screen_and_three_phones(show_url, tab, monkeypatch)
         assert len(votes) == 4 and sum(votes) == len(playing)  # the crowd's votes add up
         assert big.locator("#show-top5 .top5-row").count() == 6  # the AI's 5 and its scale
         assert big.locator("#show-box-gradcam img").count() == 1  # where the AI looked
+        if n == 0:  # up for 2 s only: what fits is measured at once
+            looks["reveal"] = [f"page scrolls {p}" for p in [page_scroll(big)] if any(p.values())]
         crowd += plus(big.locator("#show-crowd .box-title").inner_text())
         ai += plus(big.locator("#show-ai .box-title").inner_text())
         for i in playing:
@@ -106,6 +112,8 @@ def test_a_show_with_the_big_screen_and_three_phones(show_url, tab, monkeypatch)
 
     final = big.locator("#show-final")
     expect(final).to_be_visible(timeout=20_000)
+    looks["final"] = problems(big, large=True)
+    assert {stage: found for stage, found in looks.items() if found} == {}
     names = {0: "Anna", 1: "Ben", 2: "Player 3"}
     ranked = sorted(range(3), key=lambda i: (-points[i], i))
     rows = [li.inner_text().split("\n") for li in big.locator("#show-top li").all()]
