@@ -2,8 +2,12 @@
 the stand-in images (deploy/standins/build.sh makes them first), and played through the proxy.
 
 1. docker-compose 1.29 (its own virtualenv in .cache/compose-venv) drives Podman's
-   Docker-compatible API, over the project's docker-compose.yml unchanged and
-   deploy/standins/compose.override.yml (which only publishes the proxy on 127.0.0.1).
+   Docker-compatible API, over the project's docker-compose.yml unchanged, with the proxy
+   published on 127.0.0.1 only (PROXY_HOST_IP, read by the compose file). No override file:
+   docker-compose 1.29 adds an override's ports to the file's rather than replacing them.
+   1.29 predates the Compose Specification's top-level ``name`` (docker compose v2 reads it):
+   its schema in this virtualenv is taught to accept the key, and the project name is given
+   as ``-p beat-the-ai``, the same.
 2. ``build``, then ``up -d --scale dashboard=2``; Podman runs healthchecks from systemd timers,
    and this VM has no systemd, so this process runs each container's healthcheck command
    every interval (``podman healthcheck run``: the image's own command, retries and start
@@ -37,7 +41,21 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 PROJECT = "beat-the-ai"
 COMPOSE_VENV = REPO / ".cache" / "compose-venv"
-OVERRIDE = REPO / "deploy" / "standins" / "compose.override.yml"
+# docker-compose 1.29 builds with the `docker build` command line (COMPOSE_DOCKER_CLI_BUILD):
+# this stand-in for it, first on the PATH of docker-compose only, runs `podman build` without
+# cached layers. Under the vfs storage driver (no overlay mounts in this VM) every cached
+# layer is a whole copy of the image so far: the four images' layers filled this VM's disk.
+DOCKER_SHIM = """#!/bin/sh
+# written by devtools/compose_check.py: docker-compose 1.29's `docker build` run by Podman
+[ "$1" = build ] || { echo "docker stand-in: only 'docker build'" >&2; exit 2; }
+shift
+for a in "$@"; do
+  shift
+  case "$prev" in --tag) case "$a" in */*) ;; *) a="docker.io/library/$a" ;; esac ;; esac
+  set -- "$@" "$a"; prev=$a
+done
+exec podman build --layers=false --ulimit "nofile=$(ulimit -n):$(ulimit -n)" "$@"
+"""
 SOCKET = "/run/beat-the-ai-podman.sock"
 URL = "http://127.0.0.1:8050"
 # docker-compose 1.29 and the versions of its libraries that still work together.
@@ -59,6 +77,7 @@ def compose_venv() -> Path:
     not build with Cython 3, so it is built first without build isolation."""
     binary = COMPOSE_VENV / "bin" / "docker-compose"
     if binary.exists():
+        accept_name()
         return binary
     log("installing docker-compose 1.29.2 into .cache/compose-venv")
     subprocess.run([sys.executable, "-m", "venv", str(COMPOSE_VENV)], check=True)
@@ -66,7 +85,19 @@ def compose_venv() -> Path:
     subprocess.run([*pip, "cython<3", "wheel", "setuptools"], check=True)
     subprocess.run([*pip, "--no-build-isolation", "pyyaml==5.4.1"], check=True)
     subprocess.run([*pip, *COMPOSE_PINS], check=True)
+    accept_name()
     return binary
+
+
+def accept_name() -> None:
+    """docker-compose 1.29's schema refuses the top-level ``name`` that the Compose
+    Specification added later (docker compose v2 reads it): accept it as a string. 1.29 then
+    ignores it; the check names the project with ``-p``, the same name."""
+    [schema_file] = COMPOSE_VENV.glob("lib/python3*/site-packages/compose/config/compose_spec.json")
+    schema = json.loads(schema_file.read_text())
+    if "name" not in schema["properties"]:
+        schema["properties"]["name"] = {"type": "string"}
+        schema_file.write_text(json.dumps(schema, indent=2))
 
 
 class Podman:
@@ -282,9 +313,16 @@ def main() -> None:
 
     compose_file = yaml.safe_load((REPO / "docker-compose.yml").read_text())
     binary = compose_venv()
-    env = {**os.environ, "DOCKER_HOST": f"unix://{SOCKET}", "COMPOSE_PROJECT_NAME": PROJECT}
-    compose = [str(binary), "-p", PROJECT, "-f", str(REPO / "docker-compose.yml"),
-               "-f", str(OVERRIDE)]
+    assert compose_file["name"] == PROJECT
+    shim = COMPOSE_VENV / "docker-cli" / "docker"
+    shim.parent.mkdir(exist_ok=True)
+    shim.write_text(DOCKER_SHIM)
+    shim.chmod(0o755)
+    env = {**os.environ, "DOCKER_HOST": f"unix://{SOCKET}", "COMPOSE_PROJECT_NAME": PROJECT,
+           "COMPOSE_DOCKER_CLI_BUILD": "1", "DOCKER_BUILDKIT": "0",
+           "PATH": f"{shim.parent}:{os.environ['PATH']}",
+           "PROXY_HOST_IP": "127.0.0.1"}  # the proxy on this machine's loopback only
+    compose = [str(binary), "-p", PROJECT, "-f", str(REPO / "docker-compose.yml")]
     result: dict = {"healthy": [], "replicas_answered": 0, "game_played": False,
                     "stats_games": 0, "survived_restart": False, "model_recovered": False}
     start = time.monotonic()

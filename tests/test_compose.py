@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -68,7 +69,7 @@ def test_only_the_proxy_is_published(compose):
     """The dashboards and the back-ends stay on the compose network; the file shows developers
     how to publish a back-end, on loopback only."""
     published = {name: s["ports"] for name, s in compose["services"].items() if "ports" in s}
-    assert published == {"proxy": ["8050:8050"]}
+    assert published == {"proxy": ["${PROXY_HOST_IP:-0.0.0.0}:8050:8050"]}
     text = (REPO / "docker-compose.yml").read_text()
     for ports in ('"127.0.0.1:8501:8501", "127.0.0.1:8500:8500"', '"127.0.0.1:5001:5001"',
                   '"127.0.0.1:8081:8081"', '"127.0.0.1:9090:9090"'):
@@ -87,6 +88,10 @@ def test_the_dashboard_scales_behind_the_proxy(compose):
     # a template: the image's entrypoint fills in the container's DNS server as `resolver`
     assert ("./deploy/nginx.conf:/etc/nginx/templates/nginx.conf.template:ro"
             in services["proxy"]["volumes"])
+    # the first of resolv.conf's servers only: the network's own (Podman appends the host's)
+    assert ("./deploy/nginx-first-resolver.envsh:/docker-entrypoint.d/16-first-resolver.envsh:ro"
+            in services["proxy"]["volumes"])
+    assert os.access(REPO / "deploy" / "nginx-first-resolver.envsh", os.X_OK)  # else skipped
     assert services["proxy"]["environment"] == {"NGINX_ENTRYPOINT_LOCAL_RESOLVERS": "1",
                                                 "NGINX_ENVSUBST_OUTPUT_DIR": "/etc/nginx"}
     upstream = re.search(r"upstream dashboard \{(.*?)\n    \}", PROXY_CONF.read_text(), re.S)[1]

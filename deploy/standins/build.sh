@@ -2,8 +2,9 @@
 # `make compose-check`, first half: what a machine without Docker needs to run
 # docker-compose.yml for real (docs/docker.md, "The compose check").
 #
-#  1. Debian's podman, runc, netavark/aardvark-dns (container networks with name resolution)
-#     and debootstrap, installed with apt-get (root only; elsewhere it says what is missing).
+#  1. Debian's podman, runc, netavark/aardvark-dns (container networks with name resolution),
+#     iptables (netavark's firewall; a recommended package, so named here) and debootstrap,
+#     installed with apt-get (root only; elsewhere it says what is missing).
 #  2. The wheel set (.cache/wheels, ignored by git, read by the Dockerfiles): every wheel the
 #     images install, downloaded here once, so no build asks a package index.
 #  3. STAND-INS for the official images that cannot be pulled here, built once from Debian
@@ -21,7 +22,7 @@ MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 say() { printf '[standins] %s\n' "$*" >&2; }
 
 # --- 1. packages ------------------------------------------------------------------------------
-PACKAGES="podman runc netavark aardvark-dns debootstrap uidmap fuse-overlayfs"
+PACKAGES="podman runc netavark aardvark-dns iptables debootstrap uidmap fuse-overlayfs"
 missing=""
 for p in $PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
@@ -80,6 +81,9 @@ for extra in ("service", "dashboard", "explainer", "image-server"):
 # the TF Serving stand-in runs the project's model server: TensorFlow and its serving API
 wanted |= {f"tensorflow=={sys.argv[1]}.*", f"tensorflow-serving-api=={sys.argv[1]}.*",
            "prometheus-client>=0.20", "numpy>=1.26", "setuptools>=69", "wheel"}
+# the python stand-in is Debian's Python 3.11.2, and redis needs async-timeout below 3.11.3
+# (a marker this machine's newer 3.11 skips); harmless in the official image
+wanted.add("async-timeout>=4.0.3")
 print("\n".join(sorted(wanted)))
 EOF
   PIP_FIND_LINKS= "$PY" -m pip download -q --only-binary=:all: -d "$WHEELS" -r "$reqs"

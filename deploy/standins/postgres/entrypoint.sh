@@ -14,7 +14,7 @@ if [ "${1:-}" = postgres ] && [ ! -s "$PGDATA/PG_VERSION" ]; then
     user=${POSTGRES_USER:-postgres}
     db=${POSTGRES_DB:-$user}
     initdb -D "$PGDATA" -U "$user" --pwfile=<(printf '%s\n' "$POSTGRES_PASSWORD") \
-        --auth-local=trust --auth-host=scram-sha-256 >/dev/null
+        --encoding=UTF8 --auth-local=trust --auth-host=scram-sha-256 >/dev/null
     echo "listen_addresses = '*'" >>"$PGDATA/postgresql.conf"
     echo "host all all all scram-sha-256" >>"$PGDATA/pg_hba.conf"
     pg_ctl -D "$PGDATA" -o "-c listen_addresses=''" -w start >/dev/null
