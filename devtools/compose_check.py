@@ -31,6 +31,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -188,8 +189,8 @@ def parse_time(text: str) -> float:
 
     text = text.replace("Z", "+00:00")
     head, _, rest = text.partition(".")
-    digits = "".join(ch for ch in rest if ch.isdigit())
-    zone = rest[len(digits):].split()[0] if rest else ""
+    digits = re.match(r"\d*", rest)[0]  # the fraction: the leading digits only
+    zone = rest[len(digits):].split()[0] if rest[len(digits):].strip() else ""
     stamp = datetime.fromisoformat(head + zone) if zone else datetime.fromisoformat(head)
     return stamp.timestamp() + (float("0." + digits) if digits else 0.0)
 
@@ -243,13 +244,11 @@ def proxy_upstreams(since: float) -> list[str]:
     return upstreams
 
 
-def replica_by_address(address: str) -> dict:
-    ip = address.split(":")[0]
-    for c in containers("dashboard"):
-        for net in (c["NetworkSettings"].get("Networks") or {}).values():
-            if net.get("IPAddress") == ip:
-                return c
-    raise LookupError(address)
+def replica_names() -> dict[str, str]:
+    """Each dashboard replica's address (IP:8050) and container name, as they are now."""
+    return {f"{net['IPAddress']}:8050": c["Name"] for c in containers("dashboard")
+            for net in (c["NetworkSettings"].get("Networks") or {}).values()
+            if net.get("IPAddress")}
 
 
 def play(result: dict) -> None:
@@ -260,16 +259,20 @@ def play(result: dict) -> None:
     paused = json.loads(game.stdout.readline() or "{}")
     assert paused.get("paused"), "the game did not reach its last round"
     upstreams = proxy_upstreams(started)
-    last = replica_by_address(upstreams[-1])
+    # Podman gives a restarted container a new address: the names are taken before, and after
+    names = replica_names()
+    last = names[upstreams[-1]]
     log(f"{paused['rounds']} rounds over {sorted(set(upstreams))}; restarting "
-        f"{last['Name']}, the replica of the latest request")
-    run("podman", "restart", last["Id"])
+        f"{last}, the replica of the latest request")
+    run("podman", "restart", last)
     wait_healthy(["dashboard"], 120)
     game.stdin.write("go\n")
     game.stdin.flush()
     finished = json.loads(game.stdout.readline() or "{}")
     game.wait(60)
-    replicas = {replica_by_address(u)["Name"] for u in proxy_upstreams(started)}
+    names.update(replica_names())
+    replicas = {names[u] for u in proxy_upstreams(started)}
+    log(f"the game's requests answered by {sorted(replicas)}; finished: {finished}")
     result["replicas_answered"] = len(replicas)
     result["survived_restart"] = bool(finished.get("finished"))
     result["game_played"] = bool(finished.get("finished")) and game.returncode == 0
