@@ -42,6 +42,9 @@ async def _model_context(settings: Settings, app: web.Application) -> AsyncItera
     with suppress(asyncio.CancelledError):
         await watcher
     if grpc_server is not None:
+        # Not while the model runs a call whose REST request is gone already: gRPC's teardown
+        # beside a running TensorFlow call crashed the process (SIGSEGV) in one busy stop in two.
+        await batcher.settle()
         await grpc_server.stop(grace=5)
     await batcher.close()
 

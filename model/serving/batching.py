@@ -124,6 +124,10 @@ class Batcher:
             if not call.future.done():
                 call.future.set_result(result)
 
+    async def settle(self) -> None:
+        """Wait for the model call under way, if any (the model runs one call at a time)."""
+        await asyncio.get_running_loop().run_in_executor(self._executor, lambda: None)
+
     async def close(self) -> None:
         for task in self._workers.values():
             task.cancel()
