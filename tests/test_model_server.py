@@ -411,6 +411,7 @@ def test_numeric_tensors_are_checked_against_their_shape_too(proto, wanted):
 
 
 @pytest.mark.slow
+@pytest.mark.quiet  # it measures time: alone, not beside the suite's other workers
 def test_huge_requests_are_refused_in_under_a_second_without_memory(grpc_model, photos):
     """The attacks of issue 7: a 29 KB gRPC request whose shape says 500 (it used to run 500
     inferences and grow the server by 4 GB), 500 real photos, and a 10000x10000 JPEG (1.5 MB,
