@@ -6,6 +6,7 @@ import time
 
 import cv2
 import numpy as np
+from playwright.sync_api import Error as PlaywrightError
 
 
 def decode(page, selector: str) -> str:  # noqa: ANN001 (a Playwright page)
@@ -26,6 +27,11 @@ def decode_shown(page, selector: str, timeout: float = 5.0) -> str:  # noqa: ANN
     """``decode``, again until it reads a code or ``timeout`` seconds have passed: a page that
     redraws itself (the show's lobby, twice a second) may be caught mid-paint."""
     deadline = time.monotonic() + timeout
-    while not (text := decode(page, selector)) and time.monotonic() < deadline:
+    while True:
+        try:
+            text = decode(page, selector)
+        except PlaywrightError:  # redrawn while its screenshot was taken: the next one
+            text = ""
+        if text or time.monotonic() > deadline:
+            return text
         time.sleep(0.25)
-    return text
