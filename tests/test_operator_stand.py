@@ -4,6 +4,7 @@ socket, from the dashboard's own loop) running stand-in programs under the stack
 frozen one must come back too. The whole launcher is tried in tests/test_stack.py."""
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -81,6 +82,17 @@ def test_errors_in_the_last_hour_are_the_totals_rise_over_an_hour_of_minute_samp
         window.sample()
     assert window.last_hour() == 0
     assert len(window._samples) <= WINDOW_S / SAMPLE_S + 2  # an hour of samples is kept
+
+
+def test_error_sampling_ends_quietly_once_the_process_lets_its_threads_go():
+    """At exit the loop's executor goes before the loop's tasks are cancelled: the sampling
+    task must end, not die with "Task exception was never retrieved"."""
+
+    async def exiting() -> None:
+        await asyncio.get_running_loop().shutdown_default_executor()
+        await asyncio.wait_for(ErrorWindow(total=lambda: 0.0)._run(), 5)
+
+    asyncio.run(exiting())
 
 
 # --- a real supervisord, stand-in programs ---------------------------------------------------

@@ -67,6 +67,9 @@ class ErrorWindow:
                 await asyncio.to_thread(self.sample)
             except OSError as exc:  # a metrics file went away meanwhile: the next minute
                 log.warning("errors not sampled", extra={"error": repr(exc)})
+            except RuntimeError as exc:  # the process is exiting, its threads are gone
+                log.info("errors no longer sampled", extra={"error": repr(exc)})
+                return
             await asyncio.sleep(SAMPLE_S)
 
     def sample(self) -> None:
