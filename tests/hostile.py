@@ -38,6 +38,14 @@ def rss_bytes(pid: int) -> int:
     raise ValueError(f"no VmRSS for pid {pid}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """The CPU time a process has used so far (user and system, all its threads): what a
+    request cost it, however busy the rest of the machine is."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()  # after the command's name
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 def raw_request(url: str, data: bytes, timeout: float = 10, method: str = "GET"
                 ) -> tuple[int, http.client.HTTPMessage, bytes]:
     """Send ``data`` as is (no client-side checks) and read the one answer to it (``method``:

@@ -34,12 +34,15 @@ from model.serving.settings import Settings
 from model_api.client import ModelClient, ModelError
 from stack.services import python_module
 from tests.data import COMMITTED_VERSION, photo_bytes
-from tests.hostile import huge_jpeg, one_bit_bmp, raw_request, rss_bytes
+from tests.hostile import cpu_seconds, huge_jpeg, one_bit_bmp, raw_request, rss_bytes
 
 # What the served version (2 on) says of its own answer (model/export.py), by dtype
 JUDGEMENT = {"car_distance": "DT_FLOAT", "is_car": "DT_BOOL", "sure": "DT_BOOL",
              "make": "DT_STRING", "make_score": "DT_FLOAT", "make_sure": "DT_BOOL"}
 MODEL = "/v1/models/car_classifier"
+# What refusing a huge request may cost the server: measured at most 0.04 CPU seconds, where
+# predicting 5 photos costs it 0.14 s (so the 500 inferences of issue 7 about 14 s)
+REFUSAL_CPU_S = 0.25
 
 
 def b64(blob: bytes) -> dict:
@@ -410,12 +413,13 @@ def test_numeric_tensors_are_checked_against_their_shape_too(proto, wanted):
 
 
 @pytest.mark.slow
-@pytest.mark.quiet  # it measures time: alone, not beside the suite's other workers
-def test_huge_requests_are_refused_in_under_a_second_without_memory(grpc_model, photos):
+def test_huge_requests_are_refused_at_once_without_memory(grpc_model, photos):
     """The attacks of issue 7: a 29 KB gRPC request whose shape says 500 (it used to run 500
     inferences and grow the server by 4 GB), 500 real photos, and a 10000x10000 JPEG (1.5 MB,
-    300 MB decoded) over gRPC and REST: each refused within a second, the server's resident
-    memory grown by less than 200 MB over all of them."""
+    300 MB decoded) over gRPC and REST: each refused at once, the server's resident memory
+    grown by less than 200 MB over all of them. "At once" is counted in the server's own CPU
+    time, which the suite's other workers do not stretch (``REFUSAL_CPU_S``); the wall time,
+    under a second on an idle machine, is only bounded loosely."""
     proc, url, target = grpc_model
     huge = huge_jpeg()
     attacks = {
@@ -427,11 +431,11 @@ def test_huge_requests_are_refused_in_under_a_second_without_memory(grpc_model, 
     grpc_predict(target, strings(photos[:1]))  # channel and model warm
     before = rss_bytes(proc.pid)
     for name, attack in attacks.items():
-        started = time.monotonic()
+        started, cpu = time.monotonic(), cpu_seconds(proc.pid)
         with pytest.raises((grpc.RpcError, ModelError)) as err:
             attack()
-        elapsed = time.monotonic() - started
-        assert elapsed < 1.0, (name, elapsed)
+        spent, elapsed = cpu_seconds(proc.pid) - cpu, time.monotonic() - started
+        assert spent < REFUSAL_CPU_S and elapsed < 5, (name, spent, elapsed)
         message = (err.value.details() if isinstance(err.value, grpc.RpcError)
                    else err.value.message)
         assert "at most" in message, (name, message)
