@@ -53,9 +53,9 @@ demo: setup  ## the AI's side of five rounds, in the terminal
 # The suite runs on TEST_WORKERS processes (pytest-xdist), each test module on one of them,
 # heaviest first (tests/conftest.py orders them);
 # every worker starts its own services on ports of its own (devtools/ports.py).
-# Three on this 2-core machine: its tests wait on browsers, restarts and timeouts about a
-# third of the time, so a third worker fills the cores (docs/testing.md, "How long it takes").
-TEST_WORKERS ?= 3
+# Two on this 2-core machine: a third made the same run take 13 min 22 s instead of 8 min 49 s,
+# its processes spending 60 % more CPU time fighting for the cores (docs/testing.md).
+TEST_WORKERS ?= 2
 FAST := not browser and not stack and not slow
 
 test: setup system-deps  ## lint, then the whole test suite
