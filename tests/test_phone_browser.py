@@ -66,7 +66,7 @@ def test_the_result_card_downloads_as_a_png_on_a_phone(game_url, tab, monkeypatc
     for n in range(1, ROUNDS + 1):
         v.expect_at("/attempt")
         # Looked at before tapping, as a visitor does: once in CI a tap right after the
-        # page, while its first callbacks ran, sent nothing (not reproduced since).
+        # page appeared, while its first callbacks ran, sent nothing (not since).
         settle(v.page)
         v.page.locator("#choice-0").tap()
         v.expect_at("/result")
